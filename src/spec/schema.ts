@@ -1,0 +1,314 @@
+// The gauntlet.yaml contract (DESIGN.md "The spec"). Every key is parsed and validated here even before a check uses
+// it, so a typo is caught on day one. Durations become milliseconds, sizes bytes, rates per second, percents 0–100.
+import { z } from "zod";
+import { type Parsed, parseDuration, parsePercent, parseRate, parseSize } from "./units.js";
+
+function unit(parse: (input: unknown) => Parsed, description: string) {
+  return z
+    .union([z.string(), z.number()])
+    .describe(description)
+    .transform((input, ctx) => {
+      const parsed = parse(input);
+      if (parsed.ok) return parsed.value;
+      ctx.issues.push({ code: "custom", message: parsed.error, input });
+      return z.NEVER;
+    });
+}
+
+export const duration = () => unit(parseDuration, "duration: a number with ms, s, m, h or d, e.g. 30s");
+export const size = () => unit(parseSize, "size: a number with B, KB, MB or GB, e.g. 100MB");
+export const rate = () => unit(parseRate, "rate: requests per second, N or N/s, e.g. 500/s");
+export const percent = () => unit(parsePercent, "percentage, e.g. 99.9%");
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, "use letters, digits, '-', '_' or '.', starting with a letter");
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/\S+$/, "write an http:// or https:// URL, e.g. http://127.0.0.1:9090");
+const anyUrl = z
+  .string()
+  .regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, "write a URL with a scheme, e.g. postgres://user@127.0.0.1:5432/db");
+const stringList = z.array(z.string().min(1));
+const command = z.string().min(1, "write the shell command to run");
+
+const processControl = z.strictObject({
+  command,
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
+  restart: z.enum(["always", "on-failure", "never"]).default("never"),
+  /** How long to wait for the service to become healthy after start. */
+  startTimeout: duration().default(30_000),
+});
+
+const containerControl = z.strictObject({
+  name: z.string().min(1),
+  engine: z.enum(["docker", "podman"]).default("docker"),
+  /** API socket; defaults to the engine's usual path (DOCKER_HOST or /run/podman/podman.sock). */
+  socket: z.string().optional(),
+});
+
+const kubernetesControl = z.strictObject({
+  namespace: z.string().min(1),
+  selector: z.string().min(1),
+  context: z.string().optional(),
+  container: z.string().optional(),
+});
+
+const commandsControl = z
+  .strictObject({
+    kill: command.optional(),
+    stop: command.optional(),
+    start: command.optional(),
+    restart: command.optional(),
+    pid: command.optional(),
+  })
+  .refine((c) => Object.values(c).some(Boolean), "give at least one of kill, stop, start, restart, pid");
+
+const control = z
+  .strictObject({
+    process: processControl.optional(),
+    container: containerControl.optional(),
+    kubernetes: kubernetesControl.optional(),
+    commands: commandsControl.optional(),
+  })
+  .refine(
+    (c) => [c.process, c.container, c.kubernetes, c.commands].filter(Boolean).length === 1,
+    "control takes exactly one of process, container, kubernetes or commands",
+  );
+
+export const SERVICE_KINDS = [
+  "http",
+  "postgres",
+  "redis",
+  "mysql",
+  "mongodb",
+  "memcached",
+  "kafka",
+  "rabbitmq",
+  "other",
+] as const;
+
+const service = z.strictObject({
+  kind: z.enum(SERVICE_KINDS).default("http"),
+  url: anyUrl.optional(),
+  /** Health path (joined to url) or a full URL. */
+  health: z.string().min(1).optional(),
+  metrics: z.string().min(1).optional(),
+  exposure: z.enum(["public", "internal"]).optional(),
+  protected: stringList.optional(),
+  dependsOn: z.array(name).optional(),
+  control: control.optional(),
+});
+
+const deployment = z.strictObject({
+  compose: stringList.optional(),
+  dockerfiles: stringList.optional(),
+  kubernetes: stringList.optional(),
+  scripts: stringList.optional(),
+  deploy: z.strictObject({ command, timeout: duration().default(120_000) }).optional(),
+  env: z
+    .strictObject({ required: z.array(z.string().min(1)).default([]), example: z.string().optional() })
+    .optional(),
+});
+
+const monitoring = z.strictObject({
+  prometheus: httpUrl.optional(),
+  alertmanager: httpUrl.optional(),
+  rules: stringList.optional(),
+  logs: z
+    .strictObject({ files: stringList, format: z.enum(["json", "logfmt", "text"]).default("json") })
+    .optional(),
+});
+
+const security = z.strictObject({
+  scan: z.strictObject({ paths: stringList.default(["."]), exclude: stringList.default([]) }).optional(),
+  tls: z.array(httpUrl).optional(),
+});
+
+const loadRequest = z.strictObject({
+  method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]).default("GET"),
+  path: z.string().startsWith("/", "a request path starts with /, e.g. /api/items"),
+  weight: z.number().positive().default(1),
+  headers: z.record(z.string(), z.string()).optional(),
+  json: z.unknown().optional(),
+  body: z.string().optional(),
+});
+
+const loadStage = z
+  .strictObject({
+    name: z.string().min(1),
+    connections: z.number().int().positive().optional(),
+    rate: rate().optional(),
+    duration: duration(),
+    /** Ramp linearly from the previous stage's level to this one over `rampUp`. */
+    rampUp: duration().optional(),
+    pipelining: z.number().int().positive().optional(),
+  })
+  .refine((s) => s.connections !== undefined || s.rate !== undefined, "a stage needs connections or rate");
+
+const performance = z.strictObject({
+  target: name,
+  requests: z.array(loadRequest).optional(),
+  stages: z.array(loadStage).optional(),
+  thresholds: z.array(z.string().min(1)).optional(),
+  endurance: z.strictObject({ duration: duration(), maxMemoryGrowth: size() }).optional(),
+});
+
+const slo = z.strictObject({
+  name: z.string().min(1),
+  service: name,
+  objective: percent(),
+  window: duration(),
+  /** For a latency SLO: requests faster than this count as good. */
+  latency: duration().optional(),
+});
+
+export const FAULTS = [
+  "kill",
+  "restart",
+  "stop",
+  "pause",
+  "latency",
+  "blackhole",
+  "reset",
+  "overload",
+] as const;
+
+const experiment = z.strictObject({
+  name: z.string().min(1),
+  target: name,
+  fault: z.enum(FAULTS),
+  duration: duration().optional(),
+  latency: duration().optional(),
+  recoverWithin: duration().default(10_000),
+});
+
+const recovery = z.strictObject({
+  backups: z
+    .array(z.strictObject({ service: name, command, maxAge: duration().default(86_400_000) }))
+    .optional(),
+  restoreDrill: z
+    .strictObject({ service: name, command: command.optional(), maxDuration: duration().optional() })
+    .optional(),
+});
+
+const operations = z.strictObject({
+  runbooks: z.string().optional(),
+  coverage: z.string().optional(),
+  rollback: z.strictObject({ command, timeout: duration().default(120_000) }).optional(),
+});
+
+const isoDate = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/,
+    "write the date as YYYY-MM-DD, e.g. 2027-03-01",
+  );
+
+const waiver = z.strictObject({
+  check: z.string().min(1),
+  /** Service or file the waiver covers; omitted = every subject of the check. */
+  subject: z.string().optional(),
+  reason: z.string().min(1),
+  approvedBy: z.string().min(1),
+  expires: z.union([isoDate, z.date().transform((d) => d.toISOString().slice(0, 10))]),
+});
+
+const categoryWeights = z.strictObject({
+  deployment: z.number().min(0).optional(),
+  observability: z.number().min(0).optional(),
+  resilience: z.number().min(0).optional(),
+  security: z.number().min(0).optional(),
+  performance: z.number().min(0).optional(),
+  recovery: z.number().min(0).optional(),
+});
+
+export const DEFAULT_WEIGHTS = {
+  deployment: 15,
+  observability: 20,
+  resilience: 20,
+  security: 20,
+  performance: 15,
+  recovery: 10,
+} as const;
+
+const scoring = z
+  .strictObject({
+    weights: categoryWeights.default({}),
+    certifyAt: z.number().min(0).max(100).default(90),
+    conditionalAt: z.number().min(0).max(100).default(75),
+    categoryMinimum: z.number().min(0).max(100).default(70),
+    waivers: z.array(waiver).default([]),
+  })
+  .refine((s) => s.conditionalAt <= s.certifyAt, {
+    message: "conditionalAt must not be above certifyAt",
+    path: ["conditionalAt"],
+  });
+
+const certificate = z.strictObject({
+  /** How long a certificate stays valid after issue. */
+  validFor: duration().default(90 * 86_400_000),
+});
+
+export const specSchema = z
+  .strictObject({
+    version: z.literal(1, { error: "write version: 1 (the only spec version so far)" }),
+    system: z.strictObject({
+      name: name,
+      version: z.union([z.string(), z.number()]).transform(String).optional(),
+      owner: z.string().optional(),
+      repo: z.string().default("."),
+    }),
+    destructive: z.boolean().default(false),
+    services: z.record(name, service).default({}),
+    deployment: deployment.optional(),
+    monitoring: monitoring.optional(),
+    security: security.optional(),
+    performance: performance.optional(),
+    slos: z.array(slo).optional(),
+    resilience: z.strictObject({ experiments: z.array(experiment).default([]) }).optional(),
+    recovery: recovery.optional(),
+    operations: operations.optional(),
+    scoring: scoring.default({
+      weights: {},
+      certifyAt: 90,
+      conditionalAt: 75,
+      categoryMinimum: 70,
+      waivers: [],
+    }),
+    certificate: certificate.default({ validFor: 90 * 86_400_000 }),
+  })
+  .superRefine((spec, ctx) => {
+    // Cross references: every service a key names must be declared under services.
+    const known = new Set(Object.keys(spec.services));
+    const ref = (value: string, path: (string | number)[]) => {
+      if (!known.has(value)) {
+        const list = [...known].join(", ") || "none declared";
+        ctx.addIssue({ code: "custom", path, message: `no service named "${value}" (services: ${list})` });
+      }
+    };
+    for (const [id, svc] of Object.entries(spec.services)) {
+      svc.dependsOn?.forEach((dep, i) => ref(dep, ["services", id, "dependsOn", i]));
+    }
+    if (spec.performance) ref(spec.performance.target, ["performance", "target"]);
+    spec.slos?.forEach((s, i) => ref(s.service, ["slos", i, "service"]));
+    spec.resilience?.experiments.forEach((e, i) => ref(e.target, ["resilience", "experiments", i, "target"]));
+    spec.recovery?.backups?.forEach((b, i) => ref(b.service, ["recovery", "backups", i, "service"]));
+    if (spec.recovery?.restoreDrill)
+      ref(spec.recovery.restoreDrill.service, ["recovery", "restoreDrill", "service"]);
+  });
+
+export type Spec = z.output<typeof specSchema>;
+export type SpecInput = z.input<typeof specSchema>;
+export type Service = Spec["services"][string];
+export type Waiver = Spec["scoring"]["waivers"][number];
+export type ScoringConfig = Spec["scoring"];
+
+export function specJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(specSchema, {
+    io: "input",
+    unrepresentable: "any",
+    target: "draft-2020-12",
+  }) as Record<string, unknown>;
+}
