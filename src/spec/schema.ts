@@ -289,12 +289,15 @@ export const specSchema = z
       }
     };
     for (const [id, svc] of Object.entries(spec.services)) {
-      svc.dependsOn?.forEach((dep, i) => ref(dep, ["services", id, "dependsOn", i]));
+      for (const [i, dep] of (svc.dependsOn ?? []).entries()) ref(dep, ["services", id, "dependsOn", i]);
     }
     if (spec.performance) ref(spec.performance.target, ["performance", "target"]);
-    spec.slos?.forEach((s, i) => ref(s.service, ["slos", i, "service"]));
-    spec.resilience?.experiments.forEach((e, i) => ref(e.target, ["resilience", "experiments", i, "target"]));
-    spec.recovery?.backups?.forEach((b, i) => ref(b.service, ["recovery", "backups", i, "service"]));
+    for (const [i, s] of (spec.slos ?? []).entries()) ref(s.service, ["slos", i, "service"]);
+    for (const [i, e] of (spec.resilience?.experiments ?? []).entries()) {
+      ref(e.target, ["resilience", "experiments", i, "target"]);
+    }
+    for (const [i, b] of (spec.recovery?.backups ?? []).entries())
+      ref(b.service, ["recovery", "backups", i, "service"]);
     if (spec.recovery?.restoreDrill)
       ref(spec.recovery.restoreDrill.service, ["recovery", "restoreDrill", "service"]);
   });
