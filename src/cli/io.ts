@@ -1,0 +1,31 @@
+// What every command writes to, so commands can be tested by capturing their output instead of spawning a process.
+import { redactor } from "../core/redact.js";
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  isTTY: boolean;
+}
+
+export const processIO: CliIO = {
+  out: (text) => process.stdout.write(redactor.redact(text.endsWith("\n") ? text : `${text}\n`)),
+  err: (text) => process.stderr.write(redactor.redact(text.endsWith("\n") ? text : `${text}\n`)),
+  isTTY: Boolean(process.stdout.isTTY),
+};
+
+/** A problem the user can fix (bad flag, missing file): printed as one sentence, exit code 3, no stack trace. */
+export class UserError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 3) {
+    super(message);
+    this.name = "UserError";
+    this.exitCode = exitCode;
+  }
+}
+
+/** Captures output in memory; for tests. */
+export function memoryIO(): CliIO & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), isTTY: false };
+}

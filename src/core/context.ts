@@ -1,0 +1,41 @@
+// Builds the CheckContext a check runs with: its own evidence folder, logger prefix, rollback scope and abort signal.
+import path from "node:path";
+import type { Spec } from "../spec/schema.js";
+import type { EvidenceStore } from "./evidence.js";
+import { redactor } from "./redact.js";
+import type { CheckContext, Clock, Logger, RollbackRegistry } from "./types.js";
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface ContextOptions {
+  spec: Spec;
+  specPath: string;
+  checkId: string;
+  evidence: EvidenceStore;
+  rollbacks: RollbackRegistry;
+  signal: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  allowDestructive?: boolean;
+  clock?: Clock;
+  /** Receives every log line, already redacted. */
+  onLog?: (level: "debug" | "info" | "warn", checkId: string, message: string) => void;
+}
+
+export function createCheckContext(options: ContextOptions): CheckContext {
+  const emit = (level: "debug" | "info" | "warn") => (message: string) =>
+    options.onLog?.(level, options.checkId, redactor.redact(message));
+  const log: Logger = { debug: emit("debug"), info: emit("info"), warn: emit("warn") };
+  const specPath = path.resolve(options.specPath);
+  return {
+    spec: options.spec,
+    specPath,
+    specDir: path.dirname(specPath),
+    env: options.env ?? process.env,
+    evidence: options.evidence.writerFor(options.checkId),
+    log,
+    signal: options.signal,
+    clock: options.clock ?? systemClock,
+    rollbacks: options.rollbacks,
+    allowDestructive: options.allowDestructive ?? options.spec.destructive,
+  };
+}

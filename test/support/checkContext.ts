@@ -1,0 +1,46 @@
+// A real CheckContext for tests: the spec goes through the real schema, evidence is written to a temp folder.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createCheckContext } from "../../src/core/context.js";
+import { EvidenceStore } from "../../src/core/evidence.js";
+import { RollbackScope } from "../../src/core/rollbacks.js";
+import type { CheckContext } from "../../src/core/types.js";
+import { type SpecInput, specSchema } from "../../src/spec/schema.js";
+
+export interface TestContext {
+  ctx: CheckContext;
+  evidenceDir: string;
+  rollbacks: RollbackScope;
+  logs: string[];
+  /** Reads an evidence file by the relative name a finding returned. */
+  readEvidence(relative: string): string;
+}
+
+export function makeCheckContext(
+  specInput: Omit<SpecInput, "version" | "system"> & Partial<Pick<SpecInput, "system">>,
+  options: { checkId?: string; specDir?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
+): TestContext {
+  const spec = specSchema.parse({ version: 1, system: { name: "test-system" }, ...specInput });
+  const specDir = options.specDir ?? mkdtempSync(path.join(tmpdir(), "gauntlet-spec-"));
+  const evidenceDir = mkdtempSync(path.join(tmpdir(), "gauntlet-evidence-"));
+  const rollbacks = new RollbackScope(options.checkId ?? "test");
+  const logs: string[] = [];
+  const ctx = createCheckContext({
+    spec,
+    specPath: path.join(specDir, "gauntlet.yaml"),
+    checkId: options.checkId ?? "test",
+    evidence: new EvidenceStore(evidenceDir),
+    rollbacks,
+    signal: options.signal ?? new AbortController().signal,
+    env: options.env ?? {},
+    onLog: (level, id, message) => logs.push(`${level} ${id} ${message}`),
+  });
+  return {
+    ctx,
+    evidenceDir,
+    rollbacks,
+    logs,
+    readEvidence: (relative) => readFileSync(path.join(evidenceDir, relative), "utf8"),
+  };
+}
