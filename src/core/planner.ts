@@ -1,0 +1,51 @@
+// Planning: which checks run, which are N/A and why. --only/--skip never make a check vanish from the score: a check
+// that applies but was left out is UNVERIFIED ("not run"), so a partial run cannot look like a clean one.
+import type { Spec } from "../spec/schema.js";
+import type { Check } from "./types.js";
+
+export type PlanEntry =
+  | { check: Check; action: "run" }
+  | { check: Check; action: "na"; reason: string }
+  | { check: Check; action: "excluded"; reason: string }
+  | { check: Check; action: "error"; reason: string };
+
+export interface PlanOptions {
+  allowDestructive: boolean;
+  only?: string[];
+  skip?: string[];
+}
+
+export function planChecks(checks: Check[], spec: Spec, options: PlanOptions): PlanEntry[] {
+  const only = options.only?.length ? new Set(options.only) : null;
+  const skip = new Set(options.skip ?? []);
+  const entries = checks.map((check): PlanEntry => {
+    let applies: ReturnType<Check["applies"]>;
+    try {
+      applies = check.applies(spec, { allowDestructive: options.allowDestructive });
+    } catch (error) {
+      // A bug in applies() must not hide the check as N/A: it becomes ERROR and counts as unverified.
+      return {
+        check,
+        action: "error",
+        reason: `applies() failed: ${error instanceof Error ? error.message : error}`,
+      };
+    }
+    if (applies !== true) return { check, action: "na", reason: applies.reason };
+    if (check.meta.destructive && !options.allowDestructive) {
+      return {
+        check,
+        action: "na",
+        reason: "destructive check: enable with `destructive: true` in the spec or --allow-destructive",
+      };
+    }
+    if (only && !only.has(check.meta.id))
+      return { check, action: "excluded", reason: "not run: left out by --only" };
+    if (skip.has(check.meta.id)) return { check, action: "excluded", reason: "not run: left out by --skip" };
+    return { check, action: "run" };
+  });
+  // Non-destructive first (they may run concurrently), destructive last and one at a time.
+  return [
+    ...entries.filter((e) => !e.check.meta.destructive),
+    ...entries.filter((e) => e.check.meta.destructive),
+  ];
+}

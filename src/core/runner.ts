@@ -1,0 +1,203 @@
+// Runs a plan: non-destructive checks concurrently, destructive ones one at a time and last. Each check gets a
+// timeout, an abort signal linked to the run's, and a rollback scope that is always closed. A check that throws
+// becomes ERROR for that check alone; one that overruns its timeout or is cancelled becomes UNVERIFIED.
+
+import { worstStatus } from "../scoring/statuses.js";
+import type { Spec } from "../spec/schema.js";
+import type { CheckResult } from "./assessment.js";
+import { createCheckContext } from "./context.js";
+import type { EvidenceStore } from "./evidence.js";
+import type { PlanEntry } from "./planner.js";
+import { redactor } from "./redact.js";
+import type { RollbackLedger } from "./rollbacks.js";
+import { type Check, type Clock, type Finding, type FindingInput, STATUSES, type Status } from "./types.js";
+
+export const DEFAULT_TIMEOUT_MS = 120_000;
+export const DEFAULT_DESTRUCTIVE_TIMEOUT_MS = 15 * 60_000;
+
+export type RunEvent =
+  | { type: "start"; checkId: string; title: string; destructive: boolean }
+  | { type: "end"; result: CheckResult }
+  | { type: "log"; level: "debug" | "info" | "warn"; checkId: string; message: string };
+
+export interface RunOptions {
+  plan: PlanEntry[];
+  spec: Spec;
+  specPath: string;
+  evidence: EvidenceStore;
+  ledger: RollbackLedger;
+  env?: NodeJS.ProcessEnv;
+  allowDestructive: boolean;
+  /** Aborts every running check (Ctrl-C, SIGTERM); checks not yet started are reported UNVERIFIED. */
+  signal?: AbortSignal;
+  concurrency?: number;
+  clock?: Clock;
+  onEvent?: (event: RunEvent) => void;
+}
+
+class CheckTimeout extends Error {}
+class RunCancelled extends Error {}
+
+export async function runPlan(options: RunOptions): Promise<CheckResult[]> {
+  const results = new Map<string, CheckResult>();
+  const emit = options.onEvent ?? (() => {});
+
+  for (const entry of options.plan) {
+    if (entry.action === "run") continue;
+    const status: Status = entry.action === "na" ? "NA" : entry.action === "error" ? "ERROR" : "UNVERIFIED";
+    const result = resultOf(
+      entry.check,
+      status,
+      0,
+      [finding(entry.check, status, entry.reason)],
+      entry.reason,
+    );
+    results.set(entry.check.meta.id, result);
+    emit({ type: "end", result });
+  }
+
+  const runnable = options.plan.filter((e) => e.action === "run");
+  const safe = runnable.filter((e) => !e.check.meta.destructive);
+  const destructive = runnable.filter((e) => e.check.meta.destructive);
+
+  const runOne = async (check: Check) => {
+    emit({
+      type: "start",
+      checkId: check.meta.id,
+      title: check.meta.title,
+      destructive: check.meta.destructive,
+    });
+    const result = await runCheck(check, options);
+    results.set(check.meta.id, result);
+    emit({ type: "end", result });
+  };
+
+  const queue = safe.map((e) => e.check);
+  const workers = Array.from(
+    { length: Math.max(1, Math.min(options.concurrency ?? 4, queue.length)) },
+    async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await runOne(next);
+    },
+  );
+  await Promise.all(workers);
+  for (const entry of destructive) await runOne(entry.check);
+
+  // Keep the plan's order (non-destructive, then destructive) in the results.
+  return options.plan.map((e) => results.get(e.check.meta.id)!);
+}
+
+async function runCheck(check: Check, options: RunOptions): Promise<CheckResult> {
+  const clock = options.clock ?? { now: () => Date.now() };
+  const started = performance.now();
+  const timeoutMs =
+    check.meta.timeoutMs ?? (check.meta.destructive ? DEFAULT_DESTRUCTIVE_TIMEOUT_MS : DEFAULT_TIMEOUT_MS);
+  const elapsed = () => Math.round(performance.now() - started);
+
+  if (options.signal?.aborted) {
+    const reason = "not run: the assessment was cancelled before this check started";
+    return resultOf(check, "UNVERIFIED", 0, [finding(check, "UNVERIFIED", reason)], reason);
+  }
+
+  const controller = new AbortController();
+  const onRunAbort = () => controller.abort(new RunCancelled("the assessment was cancelled"));
+  options.signal?.addEventListener("abort", onRunAbort, { once: true });
+  const scope = options.ledger.open(check.meta.id);
+  let timer: NodeJS.Timeout | undefined;
+
+  let findings: Finding[];
+  let reason: string | undefined;
+  try {
+    const ctx = createCheckContext({
+      spec: options.spec,
+      specPath: options.specPath,
+      checkId: check.meta.id,
+      evidence: options.evidence,
+      rollbacks: scope,
+      signal: controller.signal,
+      env: options.env ?? process.env,
+      allowDestructive: options.allowDestructive,
+      clock,
+      onLog: (level, checkId, message) => options.onEvent?.({ type: "log", level, checkId, message }),
+    });
+    // Racing the abort means a check that ignores its signal still cannot hold the run past its timeout.
+    const aborted = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => controller.abort(new CheckTimeout(`timed out after ${Math.round(timeoutMs / 1000)} s`)),
+        timeoutMs,
+      );
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
+    });
+    const raw = await Promise.race([check.run(ctx), aborted]);
+    findings = normalise(check, raw);
+  } catch (error) {
+    if (error instanceof CheckTimeout || error instanceof RunCancelled) {
+      reason = error.message;
+      findings = [finding(check, "UNVERIFIED", `${check.meta.title}: ${reason}`)];
+      findings[0]!.toVerify =
+        error instanceof CheckTimeout
+          ? "make the probe answer within the check's time limit, or find why it hangs"
+          : "run the assessment to the end";
+    } else {
+      reason = `check failed with an internal error: ${error instanceof Error ? error.message : String(error)}`;
+      findings = [finding(check, "ERROR", reason)];
+      if (error instanceof Error && error.stack) {
+        await options.evidence
+          .writerFor(check.meta.id)
+          .write("error.txt", error.stack)
+          .then((file) => {
+            findings[0]!.evidence = [file];
+          })
+          .catch(() => {});
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onRunAbort);
+  }
+
+  const failures = await options.ledger.close(scope);
+  for (const failure of failures) {
+    // A rollback that failed leaves the system altered: that is worth an ERROR of its own.
+    findings.push(finding(check, "ERROR", `rollback "${failure.name}" failed: ${failure.error}`));
+  }
+  return resultOf(check, worstStatus(findings.map((f) => f.status)), elapsed(), findings, reason);
+}
+
+function normalise(check: Check, raw: unknown): Finding[] {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    return [finding(check, "ERROR", "the check returned no findings (a bug in the check)")];
+  }
+  return raw.map((input: FindingInput) => {
+    if (!STATUSES.includes(input?.status)) {
+      return finding(check, "ERROR", `the check returned an invalid status ${JSON.stringify(input?.status)}`);
+    }
+    return redactor.redactValue({ ...input, checkId: check.meta.id });
+  });
+}
+
+function finding(check: Check, status: Status, message: string): Finding {
+  return { checkId: check.meta.id, status, message: redactor.redact(message) };
+}
+
+function resultOf(
+  check: Check,
+  status: Status,
+  durationMs: number,
+  findings: Finding[],
+  reason?: string,
+): CheckResult {
+  const { meta } = check;
+  return {
+    checkId: meta.id,
+    title: meta.title,
+    objective: meta.objective,
+    category: meta.category,
+    risk: meta.risk,
+    destructive: meta.destructive,
+    status,
+    ...(reason !== undefined ? { reason: redactor.redact(reason) } : {}),
+    durationMs,
+    findings,
+    remediation: meta.remediation,
+  };
+}

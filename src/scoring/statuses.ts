@@ -1,0 +1,39 @@
+// Status arithmetic shared by scoring, reporters and diff: values, risk weights, and which status wins.
+import type { Effort, Risk, Status } from "../core/types.js";
+
+export const RISK_WEIGHT: Record<Risk, number> = { critical: 10, high: 7.5, medium: 5, low: 2.5 };
+
+/** DESIGN.md: PASS 1, WARN 0.5, FAIL/UNVERIFIED/ERROR 0; NA leaves the average (null). */
+export const STATUS_VALUE: Record<Status, number | null> = {
+  PASS: 1,
+  WARN: 0.5,
+  FAIL: 0,
+  UNVERIFIED: 0,
+  ERROR: 0,
+  NA: null,
+};
+
+// A check's status is its worst finding; FAIL outranks ERROR/UNVERIFIED because it is a measured problem.
+const SEVERITY: Record<Status, number> = { FAIL: 5, ERROR: 4, UNVERIFIED: 3, WARN: 2, PASS: 1, NA: 0 };
+
+export function worstStatus(statuses: Iterable<Status>): Status {
+  let worst: Status = "NA";
+  for (const status of statuses) if (SEVERITY[status] > SEVERITY[worst]) worst = status;
+  return worst;
+}
+
+/** Verified = a probe ran and judged: PASS, WARN or FAIL. */
+export function isVerified(status: Status): boolean {
+  return status === "PASS" || status === "WARN" || status === "FAIL";
+}
+
+export function isUnverified(status: Status): boolean {
+  return status === "UNVERIFIED" || status === "ERROR";
+}
+
+export const RISK_ORDER: Record<Risk, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+export const EFFORT_ORDER: Record<Effort, number> = { low: 0, medium: 1, high: 2 };
+
+export function emptyCounts(): Record<Status, number> {
+  return { PASS: 0, WARN: 0, FAIL: 0, UNVERIFIED: 0, ERROR: 0, NA: 0 };
+}
