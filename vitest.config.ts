@@ -3,9 +3,11 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/setup/build.ts", "test/setup/services.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Integration tests start real servers on fixed loopback ports; files run in parallel, tests within a file in order.
     pool: "forks",
+    // The JSON results feed the plain "N passed, N failed" line that .ci/run prints last.
+    reporters: ["default", ["json", { outputFile: ".tmp/test-results.json" }]],
   },
 });

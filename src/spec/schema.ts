@@ -63,7 +63,10 @@ const commandsControl = z
     restart: command.optional(),
     pid: command.optional(),
   })
-  .refine((c) => Object.values(c).some(Boolean), "give at least one of kill, stop, start, restart, pid");
+  .refine(
+    (c) => Object.values(c).some(Boolean),
+    "commands is empty: write at least one of kill, stop, start, restart or pid",
+  );
 
 const control = z
   .strictObject({
@@ -74,7 +77,7 @@ const control = z
   })
   .refine(
     (c) => [c.process, c.container, c.kubernetes, c.commands].filter(Boolean).length === 1,
-    "control takes exactly one of process, container, kubernetes or commands",
+    "control takes exactly one of process, container, kubernetes or commands: write exactly one of them",
   );
 
 export const SERVICE_KINDS = [
@@ -145,7 +148,10 @@ const loadStage = z
     rampUp: duration().optional(),
     pipelining: z.number().int().positive().optional(),
   })
-  .refine((s) => s.connections !== undefined || s.rate !== undefined, "a stage needs connections or rate");
+  .refine(
+    (s) => s.connections !== undefined || s.rate !== undefined,
+    "a stage needs connections or rate: write connections: N (a closed model) or rate: N/s (an open model)",
+  );
 
 const performance = z.strictObject({
   target: name,
@@ -242,7 +248,7 @@ const scoring = z
     waivers: z.array(waiver).default([]),
   })
   .refine((s) => s.conditionalAt <= s.certifyAt, {
-    message: "conditionalAt must not be above certifyAt",
+    message: "conditionalAt is above certifyAt: write a conditionalAt at or below certifyAt",
     path: ["conditionalAt"],
   });
 

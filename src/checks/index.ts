@@ -1,0 +1,21 @@
+// The check registry: one import and one line per check, sorted by id. The file name of each check is its id; a
+// meta-test (test/unit/checks/registry.test.ts) fails when a check lacks a test file or a docs/checks.md line.
+import type { Check } from "../core/types.js";
+import deployScriptsValid from "./deployment/deployScriptsValid.js";
+import requiredEnvPresent from "./deployment/requiredEnvPresent.js";
+import healthEndpointsRespond from "./observability/healthEndpointsRespond.js";
+import internalServicesNotExposed from "./security/internalServicesNotExposed.js";
+
+export const CHECKS: ReadonlyMap<string, Check> = new Map(
+  [deployScriptsValid, healthEndpointsRespond, internalServicesNotExposed, requiredEnvPresent]
+    .sort((a, b) => a.meta.id.localeCompare(b.meta.id))
+    .map((check) => [check.meta.id, check]),
+);
+
+export function allChecks(): Check[] {
+  return [...CHECKS.values()];
+}
+
+export function checkIds(): string[] {
+  return [...CHECKS.keys()];
+}

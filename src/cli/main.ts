@@ -1,0 +1,68 @@
+// Entry point. User errors (bad spec, bad flag, missing file) print sentences and exit 3; anything else is a bug:
+// exit 4 with a one-line message, and the stack only when GAUNTLET_DEBUG=1.
+import { Command, CommanderError } from "commander";
+import { SpecError } from "../spec/problems.js";
+import { TOOL_VERSION } from "../version.js";
+import { registerAssess } from "./assess.js";
+import { registerChecks } from "./checks.js";
+import { registerDiff } from "./diff.js";
+import { registerHistory } from "./history.js";
+import { type CliIO, processIO, UserError } from "./io.js";
+import { registerKeygen } from "./keygen.js";
+import { registerReport } from "./report.js";
+import { registerSchema } from "./schema.js";
+import { registerValidate } from "./validate.js";
+import { registerVerify } from "./verify.js";
+
+export const EXIT_USAGE = 3;
+export const EXIT_INTERNAL = 4;
+
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command("gauntlet")
+    .description(
+      "Production-readiness verification and certification: real tests, honest scores, signed certificates",
+    )
+    .version(TOOL_VERSION)
+    .showHelpAfterError("(run gauntlet --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+
+  registerAssess(program, io, setExit);
+  registerValidate(program, io, setExit);
+  registerSchema(program, io, setExit);
+  registerChecks(program, io, setExit);
+  registerKeygen(program, io, setExit);
+  registerVerify(program, io, setExit);
+  registerHistory(program, io, setExit);
+  registerDiff(program, io, setExit);
+  registerReport(program, io, setExit);
+  for (const command of program.commands) command.exitOverride();
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; anything else is a usage error already printed by commander.
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof SpecError) {
+      io.err(error.format());
+      return EXIT_USAGE;
+    }
+    if (error instanceof UserError) {
+      io.err(`error: ${error.message}`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`internal error: ${message}`);
+    if (process.env.GAUNTLET_DEBUG === "1" && error instanceof Error) io.err(error.stack ?? "");
+    else
+      io.err("this is a bug in gauntlet; run again with GAUNTLET_DEBUG=1 for the stack trace and report it");
+    return EXIT_INTERNAL;
+  }
+}

@@ -1,0 +1,229 @@
+// One assessment, end to end (DESIGN.md "Data flow"): load the spec, start supervised services, run the plan, seal
+// the evidence, score, sign, render, store. Everything the run produced lands in .gauntlet/runs/<runId>/, copied to
+// --out when given, so a report folder is self-contained: reports, certificate, evidence and its manifest.
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { copyFile, cp, mkdir, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import path from "node:path";
+import { computeRevision } from "../attest/revision.js";
+import { createCertificate } from "../attest/statement.js";
+import { allChecks, checkIds } from "../checks/index.js";
+import { REPORT_FILES, type ReportFormat, render } from "../report/index.js";
+import { evaluate } from "../scoring/evaluate.js";
+import { loadSpec } from "../spec/loader.js";
+import { openStore } from "../store/store.js";
+import { TOOL_VERSION } from "../version.js";
+import { ASSESSMENT_SCHEMA_VERSION, type Assessment } from "./assessment.js";
+import { EvidenceStore } from "./evidence.js";
+import { planChecks } from "./planner.js";
+import { RollbackLedger } from "./rollbacks.js";
+import { type RunEvent, runPlan } from "./runner.js";
+import { recordSupervision, startSupervisedServices } from "./supervision.js";
+import type { Check } from "./types.js";
+
+export const CERTIFICATE_FILE = "certificate.dsse.json";
+export const EVIDENCE_DIR = "evidence";
+
+export type AssessEvent = RunEvent | { type: "system"; message: string } | { type: "planned"; total: number };
+
+export interface AssessOptions {
+  specPath: string;
+  /** Folder holding .gauntlet/ (runs and history); defaults to the working directory. */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  only?: string[];
+  skip?: string[];
+  allowDestructive?: boolean;
+  outDir?: string;
+  keyPath?: string;
+  validForMs?: number;
+  formats?: ReportFormat[];
+  /** History store location (see openStore); false to keep no history. */
+  store?: string | false;
+  signal?: AbortSignal;
+  onEvent?: (event: AssessEvent) => void;
+  now?: () => Date;
+  checks?: Check[];
+  concurrency?: number;
+}
+
+export interface AssessOutcome {
+  assessment: Assessment;
+  runDir: string;
+  outDir: string;
+  files: string[];
+  /** Set when the history could not be saved; the assessment itself is still complete. */
+  storeWarning?: string;
+  cancelled: boolean;
+}
+
+export async function assess(options: AssessOptions): Promise<AssessOutcome> {
+  const now = options.now ?? (() => new Date());
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const env = options.env ?? process.env;
+  const emit = options.onEvent ?? (() => {});
+  const loaded = await loadSpec(options.specPath, { env, checkIds: checkIds() });
+  const { spec } = loaded;
+
+  const startedAt = now();
+  const runId = newRunId(startedAt);
+  const runDir = path.join(cwd, ".gauntlet", "runs", runId);
+  const evidence = new EvidenceStore(path.join(runDir, EVIDENCE_DIR));
+  await mkdir(evidence.dir, { recursive: true });
+  const allowDestructive = options.allowDestructive ?? spec.destructive;
+  const plan = planChecks(options.checks ?? allChecks(), spec, {
+    allowDestructive,
+    ...(options.only ? { only: options.only } : {}),
+    ...(options.skip ? { skip: options.skip } : {}),
+  });
+  emit({ type: "planned", total: plan.length });
+
+  const ledger = new RollbackLedger();
+  const log = (message: string) => emit({ type: "system", message });
+  let results: Awaited<ReturnType<typeof runPlan>>;
+  try {
+    const supervised = await startSupervisedServices(spec, loaded.dir, ledger, log, options.signal);
+    try {
+      results = await runPlan({
+        plan,
+        spec,
+        specPath: loaded.path,
+        evidence,
+        ledger,
+        env,
+        allowDestructive,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+        onEvent: emit,
+      });
+    } finally {
+      const failures = await ledger.closeAll();
+      for (const f of failures) log(`cleanup "${f.name}" failed: ${f.error}`);
+      await recordSupervision(evidence, supervised);
+    }
+  } catch (error) {
+    await ledger.closeAll();
+    throw error;
+  }
+  const cancelled = Boolean(options.signal?.aborted);
+
+  const sealed = await evidence.seal();
+  const finishedAt = now();
+  const evaluation = evaluate(results, spec.scoring, finishedAt);
+  const revision = await computeRevision(loaded.path, spec);
+
+  const assessment: Assessment = {
+    schemaVersion: ASSESSMENT_SCHEMA_VERSION,
+    runId,
+    tool: { name: "gauntlet", version: TOOL_VERSION },
+    system: {
+      name: spec.system.name,
+      ...(spec.system.version !== undefined ? { version: spec.system.version } : {}),
+      ...(spec.system.owner !== undefined ? { owner: spec.system.owner } : {}),
+    },
+    revision,
+    specPath: path.relative(cwd, loaded.path) || loaded.path,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    environment: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      hostname: hostname(),
+    },
+    options: { allowDestructive, only: options.only ?? [], skip: options.skip ?? [] },
+    checks: evaluation.checks,
+    scores: evaluation.scores,
+    verdict: evaluation.verdict,
+    scoring: {
+      certifyAt: spec.scoring.certifyAt,
+      conditionalAt: spec.scoring.conditionalAt,
+      categoryMinimum: spec.scoring.categoryMinimum,
+      weights: evaluation.weights,
+    },
+    waivers: evaluation.waivers,
+    roadmap: evaluation.roadmap,
+    evidence: {
+      dir: EVIDENCE_DIR,
+      manifestDigest: sealed.digest,
+      files: Object.keys(sealed.manifest.files).length,
+    },
+    certificate: null,
+  };
+
+  const files: string[] = [];
+  if (!cancelled) {
+    // A cancelled run is reported (honestly, with its UNVERIFIED checks) but never certified.
+    const certificate = await createCertificate(assessment, sealed.manifest, sealed.digest, {
+      ...(options.keyPath ? { keyPath: options.keyPath } : {}),
+      validForMs: options.validForMs ?? spec.certificate.validFor,
+      now: finishedAt,
+    });
+    await writeFile(
+      path.join(runDir, CERTIFICATE_FILE),
+      `${JSON.stringify(certificate.envelope, null, 2)}\n`,
+    );
+    files.push(CERTIFICATE_FILE);
+    assessment.certificate = {
+      file: CERTIFICATE_FILE,
+      signed: certificate.signed,
+      ...(certificate.keyid ? { keyid: certificate.keyid } : {}),
+      validUntil: certificate.validUntil,
+      ...(certificate.signed
+        ? {}
+        : {
+            note: "unsigned: no signing key was given (gauntlet keygen, then --key); this is not a certificate",
+          }),
+    };
+    // The public key beside the certificate lets `gauntlet verify` run in the folder; pin it with --key for trust.
+    const publicKey = options.keyPath ? path.join(path.dirname(options.keyPath), "gauntlet.pub") : null;
+    if (certificate.signed && publicKey && existsSync(publicKey)) {
+      await copyFile(publicKey, path.join(runDir, "gauntlet.pub"));
+      files.push("gauntlet.pub");
+    }
+  }
+
+  for (const format of options.formats ?? (Object.keys(REPORT_FILES) as ReportFormat[])) {
+    await writeFile(path.join(runDir, REPORT_FILES[format]), render(format, assessment));
+    files.push(REPORT_FILES[format]);
+  }
+
+  let storeWarning: string | undefined;
+  if (options.store !== false && !cancelled) {
+    try {
+      const store = await openStore(options.store || undefined, { cwd });
+      try {
+        await store.save(assessment);
+      } finally {
+        await store.close();
+      }
+    } catch (error) {
+      storeWarning = `history not saved: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
+  const outDir = options.outDir ? path.resolve(options.outDir) : runDir;
+  if (outDir !== runDir) {
+    await mkdir(outDir, { recursive: true });
+    await cp(runDir, outDir, { recursive: true, force: true });
+  }
+  return {
+    assessment,
+    runDir,
+    outDir,
+    files,
+    cancelled,
+    ...(storeWarning ? { storeWarning } : {}),
+  };
+}
+
+/** Sortable and unique: 20261122T104500Z-3f9a1c. */
+export function newRunId(at: Date): string {
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}

@@ -1,0 +1,153 @@
+// Starts the services a spec asks Gauntlet to supervise (`control.process`) before the checks, dependencies first,
+// and stops them when the run ends, however it ends (their stop is registered in the rollback ledger).
+import net from "node:net";
+import path from "node:path";
+import { ProcessTarget } from "../engines/faults/targets/processTarget.js";
+import type { Service, Spec } from "../spec/schema.js";
+import type { EvidenceStore } from "./evidence.js";
+import type { RollbackLedger } from "./rollbacks.js";
+
+export interface SupervisedService {
+  name: string;
+  target: ProcessTarget;
+  started: boolean;
+  ready: boolean;
+  readyMs: number | null;
+  note: string;
+}
+
+export const SYSTEM_EVIDENCE = "_system";
+
+export async function startSupervisedServices(
+  spec: Spec,
+  specDir: string,
+  ledger: RollbackLedger,
+  log: (message: string) => void,
+  signal?: AbortSignal,
+): Promise<SupervisedService[]> {
+  const scope = ledger.open(SYSTEM_EVIDENCE);
+  const supervised: SupervisedService[] = [];
+  for (const name of startOrder(spec)) {
+    if (signal?.aborted) break;
+    const service = spec.services[name]!;
+    const control = service.control?.process;
+    if (!control) continue;
+    const endpoint = endpointOf(service);
+    const target = new ProcessTarget({
+      name,
+      command: control.command,
+      cwd: path.resolve(specDir, control.cwd ?? "."),
+      ...(control.env ? { env: control.env } : {}),
+      restart: control.restart,
+    });
+    if (endpoint && (await canConnect(endpoint.host, endpoint.port, 500))) {
+      // Something already listens there; starting a second copy would fail and we would assess the stranger.
+      const note = `not started: ${endpoint.host}:${endpoint.port} is already in use by another process; that process is assessed instead`;
+      log(`${name}: ${note}`);
+      supervised.push({ name, target, started: false, ready: true, readyMs: null, note });
+      continue;
+    }
+    log(`${name}: starting \`${control.command}\``);
+    const started = performance.now();
+    target.start();
+    scope.add(`stop ${name}`, () => target.stop());
+    const ready = await waitUntilReady(endpoint, target, control.startTimeout, signal);
+    const readyMs = ready ? Math.round(performance.now() - started) : null;
+    const note = ready
+      ? `started and ready in ${readyMs} ms`
+      : target.isRunning()
+        ? `started but not ready within ${control.startTimeout / 1000} s`
+        : "exited during start-up";
+    log(`${name}: ${note}`);
+    supervised.push({ name, target, started: true, ready, readyMs, note });
+  }
+  return supervised;
+}
+
+/** Writes one evidence file per supervised service: its lifecycle and its (redacted) output. */
+export async function recordSupervision(
+  evidence: EvidenceStore,
+  services: SupervisedService[],
+): Promise<void> {
+  const writer = evidence.writerFor(SYSTEM_EVIDENCE);
+  for (const s of services) {
+    await writer.writeJson(`${s.name}.json`, {
+      service: s.name,
+      command: s.target.options.command,
+      started: s.started,
+      ready: s.ready,
+      readyMs: s.readyMs,
+      note: s.note,
+      restarts: s.target.restarts,
+      exits: s.target.exits,
+    });
+    if (s.started) await writer.write(`${s.name}.log`, s.target.output);
+  }
+}
+
+/** Dependencies before dependants; services outside any cycle keep spec order. */
+function startOrder(spec: Spec): string[] {
+  const order: string[] = [];
+  const visiting = new Set<string>();
+  const visit = (name: string) => {
+    if (order.includes(name) || visiting.has(name)) return;
+    visiting.add(name);
+    for (const dep of spec.services[name]?.dependsOn ?? []) visit(dep);
+    visiting.delete(name);
+    order.push(name);
+  };
+  for (const name of Object.keys(spec.services)) visit(name);
+  return order;
+}
+
+function endpointOf(service: Service): { host: string; port: number } | null {
+  if (!service.url) return null;
+  try {
+    const url = new URL(service.url);
+    const defaults: Record<string, number> = {
+      "http:": 80,
+      "https:": 443,
+      "postgres:": 5432,
+      "redis:": 6379,
+    };
+    const port = url.port ? Number(url.port) : defaults[url.protocol];
+    return port ? { host: url.hostname.replace(/^\[|\]$/g, ""), port } : null;
+  } catch {
+    return null;
+  }
+}
+
+// Ready = accepting connections on its port. Whether it is healthy is for the checks to judge, not the supervisor.
+async function waitUntilReady(
+  endpoint: { host: string; port: number } | null,
+  target: ProcessTarget,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline && !signal?.aborted) {
+    if (!target.isRunning() && target.options.restart === "never") return false;
+    if (!endpoint) {
+      await sleep(500);
+      return target.isRunning();
+    }
+    if (await canConnect(endpoint.host, endpoint.port, 500)) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: timeoutMs });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("timeout", () => done(false));
+    socket.once("error", () => done(false));
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,174 @@
+// report.sarif: SARIF 2.1.0 for code-scanning dashboards. One rule per check, one result per finding that needs
+// attention (FAIL, WARN, UNVERIFIED, ERROR); waived findings are reported as suppressed, never dropped.
+import type { Assessment, CheckResult } from "../core/assessment.js";
+import type { Finding, Location, Risk, Status } from "../core/types.js";
+import {
+  evidencePath,
+  findingsOf,
+  isUnverified,
+  measurementEvidence,
+  renderRedacted,
+  toVerifyOf,
+} from "./format.js";
+
+const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
+const INFORMATION_URI = "https://www.npmjs.com/package/gauntlet-cert";
+
+type Level = "error" | "warning" | "note" | "none";
+
+const REPORTED: ReadonlySet<Status> = new Set(["FAIL", "WARN", "UNVERIFIED", "ERROR"]);
+
+/** GitHub code scanning ranks security rules by this 0–10 score (critical > 9, high ≥ 7, medium ≥ 4). */
+const SECURITY_SEVERITY: Record<Risk, string> = { critical: "9.5", high: "8.0", medium: "5.5", low: "3.0" };
+
+export function renderSarif(assessment: Assessment): string {
+  return renderRedacted(assessment, (a) => `${JSON.stringify(sarif(a), null, 2)}\n`);
+}
+
+function sarif(a: Assessment): unknown {
+  const ruleIndex = new Map(a.checks.map((check, index) => [check.checkId, index]));
+  const results = a.checks.flatMap((check) =>
+    findingsOf(check)
+      .filter((finding) => REPORTED.has(finding.status))
+      .map((finding) => result(a, check, finding, ruleIndex.get(check.checkId)!)),
+  );
+  return {
+    $schema: SARIF_SCHEMA,
+    version: "2.1.0",
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "gauntlet",
+            version: a.tool.version,
+            informationUri: INFORMATION_URI,
+            rules: a.checks.map(rule),
+          },
+        },
+        automationDetails: { id: `gauntlet/${a.system.name}/${a.runId}` },
+        invocations: [{ executionSuccessful: true, startTimeUtc: a.startedAt, endTimeUtc: a.finishedAt }],
+        results,
+        properties: {
+          verdict: a.verdict.verdict,
+          overall: a.scores.overall,
+          coverage: a.scores.coverage,
+          conditions: a.verdict.conditions,
+          runId: a.runId,
+          system: a.system,
+          revision: a.revision,
+          signed: a.certificate?.signed ?? false,
+        },
+      },
+    ],
+  };
+}
+
+function rule(check: CheckResult): unknown {
+  const security = check.category === "security";
+  return {
+    id: check.checkId,
+    name: check.checkId.charAt(0).toUpperCase() + check.checkId.slice(1),
+    shortDescription: { text: check.title },
+    fullDescription: { text: check.objective },
+    help: { text: check.remediation.text },
+    defaultConfiguration: { level: riskLevel(check.risk) },
+    properties: {
+      category: check.category,
+      risk: check.risk,
+      effort: check.remediation.effort,
+      destructive: check.destructive,
+      tags: ["gauntlet", check.category],
+      ...(security ? { "security-severity": SECURITY_SEVERITY[check.risk] } : {}),
+    },
+  };
+}
+
+function result(a: Assessment, check: CheckResult, finding: Finding, ruleIndex: number): unknown {
+  const unverified = isUnverified(finding.status);
+  const text = unverified ? `${finding.message} To verify: ${toVerifyOf(check, finding)}` : finding.message;
+  const measurements = (finding.measurements ?? []).map((m) => {
+    const file = measurementEvidence(finding, m);
+    return {
+      name: m.name,
+      value: m.value,
+      unit: m.unit,
+      ...(file ? { evidence: evidencePath(a, file) } : {}),
+    };
+  });
+  return {
+    ruleId: check.checkId,
+    ruleIndex,
+    // SARIF §3.27.9: a result of any kind other than "fail" must have level "none".
+    kind: unverified ? "review" : "fail",
+    level: resultLevel(check.risk, finding.status),
+    message: { text },
+    locations: [location(a, finding)],
+    ...(finding.waived
+      ? {
+          suppressions: [
+            {
+              kind: "external",
+              status: "accepted",
+              justification:
+                `${finding.waived.reason} (approved by ${finding.waived.approvedBy}, ` +
+                `expires ${finding.waived.expires})`,
+            },
+          ],
+        }
+      : {}),
+    properties: {
+      status: finding.status,
+      category: check.category,
+      risk: check.risk,
+      ...(finding.subject ? { subject: finding.subject } : {}),
+      ...(measurements.length > 0 ? { measurements } : {}),
+      ...(finding.evidence && finding.evidence.length > 0
+        ? { evidence: finding.evidence.map((file) => evidencePath(a, file)) }
+        : {}),
+    },
+  };
+}
+
+function location(a: Assessment, finding: Finding): unknown {
+  if (finding.location) return { physicalLocation: physical(finding.location) };
+  const subject = finding.subject ?? a.system.name;
+  return {
+    logicalLocations: [
+      { name: subject, fullyQualifiedName: `${a.system.name}/${subject}`, kind: "resource" },
+    ],
+  };
+}
+
+function physical(location: Location): unknown {
+  const region: Record<string, number> = {};
+  if (location.line !== undefined && location.line >= 1) {
+    region.startLine = location.line;
+    if (location.column !== undefined && location.column >= 1) region.startColumn = location.column;
+  }
+  return {
+    artifactLocation: { uri: artifactUri(location.path) },
+    ...(Object.keys(region).length > 0 ? { region } : {}),
+  };
+}
+
+/** A relative URI reference with forward slashes; each segment percent-encoded. */
+function artifactUri(path: string): string {
+  const slashed = path.replace(/\\/g, "/").replace(/^(\.\/)+/, "");
+  const absolute = slashed.startsWith("/") || /^[A-Za-z]:\//.test(slashed);
+  const encoded = slashed
+    .split("/")
+    .map((segment) => (/^[A-Za-z]:$/.test(segment) ? segment : encodeURIComponent(segment)))
+    .join("/");
+  if (!absolute) return encoded;
+  return encoded.startsWith("/") ? `file://${encoded}` : `file:///${encoded}`;
+}
+
+function riskLevel(risk: Risk): Level {
+  return risk === "critical" || risk === "high" ? "error" : risk === "medium" ? "warning" : "note";
+}
+
+function resultLevel(risk: Risk, status: Status): Level {
+  if (isUnverified(status)) return "none";
+  const level = riskLevel(risk);
+  return status === "WARN" && level === "error" ? "warning" : level;
+}

@@ -1,0 +1,187 @@
+// Assessment history: every run is kept whole (the Assessment JSON) plus the columns that history listings, diffs
+// and the dashboard filter on. SQLite in <cwd>/.gauntlet/history.db by default; PostgreSQL for teams.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { UserError } from "../cli/io.js";
+import type { Assessment, Revision, Verdict } from "../core/assessment.js";
+
+export interface RunSummary {
+  runId: string;
+  system: string;
+  verdict: Verdict;
+  overall: number | null;
+  coverage: number;
+  /** ISO 8601, UTC. */
+  startedAt: string;
+  durationMs: number;
+  revision: { kind: Revision["kind"]; digest: string };
+  /** Number of checks in the run, N/A included. */
+  checks: number;
+  failed: number;
+  /** UNVERIFIED and ERROR checks. */
+  unverified: number;
+}
+
+export interface RunFilter {
+  system?: string;
+  /** Newest runs first; all runs when absent. */
+  limit?: number;
+}
+
+export interface HistoryStore {
+  /** Saves a run; saving a run id again replaces it. */
+  save(a: Assessment): Promise<void>;
+  /**
+   * A run by full id, unique id prefix, `latest` or `latest~N` (N runs before the latest).
+   * Undefined when nothing matches; throws AmbiguousRunIdError when a prefix matches several runs.
+   */
+  get(runIdOrPrefix: string): Promise<Assessment | undefined>;
+  /** Newest first. */
+  list(filter?: RunFilter): Promise<RunSummary[]>;
+  /** The newest run (of one system, when given); offset 1 is the one before it, and so on. */
+  latest(system?: string, offset?: number): Promise<Assessment | undefined>;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** Folder the default store and relative paths resolve against; process.cwd() when absent. */
+  cwd?: string;
+}
+
+export const DEFAULT_STORE_PATH = path.join(".gauntlet", "history.db");
+
+/** A run id prefix that matches more than one run. */
+export class AmbiguousRunIdError extends UserError {
+  readonly prefix: string;
+  readonly matches: string[];
+  constructor(prefix: string, matches: string[]) {
+    const more = matches.length > MAX_LISTED_MATCHES ? ", …" : "";
+    super(
+      `Run id prefix "${prefix}" is ambiguous: it matches ${matches.slice(0, MAX_LISTED_MATCHES).join(", ")}${more}. ` +
+        "Type more characters of the run id.",
+    );
+    this.name = "AmbiguousRunIdError";
+    this.prefix = prefix;
+    this.matches = matches;
+  }
+}
+
+/** How many matches an ambiguity error lists; backends fetch one more to know there are more. */
+export const MAX_LISTED_MATCHES = 10;
+
+export type RunRef = { kind: "latest"; offset: number } | { kind: "id"; prefix: string };
+
+/** Parses `latest`, `latest~N` or a run id (prefix). */
+export function parseRunRef(ref: string): RunRef {
+  const text = ref.trim();
+  const latest = /^latest(?:~(\d+))?$/i.exec(text);
+  if (latest) return { kind: "latest", offset: latest[1] === undefined ? 0 : Number(latest[1]) };
+  if (text === "")
+    throw new UserError("A run id cannot be empty: pass a run id, a prefix of one, or latest~N.");
+  return { kind: "id", prefix: text };
+}
+
+/** Opens (creating and migrating when needed) the history store at a location; see HistoryStore. */
+export async function openStore(location?: string, options: OpenStoreOptions = {}): Promise<HistoryStore> {
+  const target = storeTarget(location, options);
+  if (target.kind === "postgres") {
+    const { openPostgresStore } = await import("./postgresStore.js");
+    return openPostgresStore(target.url);
+  }
+  if (target.file !== ":memory:") {
+    try {
+      mkdirSync(path.dirname(target.file), { recursive: true });
+    } catch (error) {
+      throw new UserError(
+        `Cannot create the folder of the history database ${target.file}: ${(error as Error).message}. ` +
+          "Pass --store with a writable path or a postgres:// URL.",
+      );
+    }
+  }
+  const { openSqliteStore } = await import("./sqliteStore.js");
+  return openSqliteStore(target.file);
+}
+
+/** Where a store location points, without opening it; for messages ("runs recorded in …"). */
+export function describeStoreLocation(location?: string, options: OpenStoreOptions = {}): string {
+  const target = storeTarget(location, options);
+  return target.kind === "postgres" ? displayUrl(target.url) : target.file;
+}
+
+type StoreTarget = { kind: "postgres"; url: string } | { kind: "sqlite"; file: string };
+
+function storeTarget(location: string | undefined, options: OpenStoreOptions): StoreTarget {
+  const cwd = options.cwd ?? process.cwd();
+  if (location === undefined || location.trim() === "") {
+    return { kind: "sqlite", file: path.join(cwd, DEFAULT_STORE_PATH) };
+  }
+  if (/^postgres(?:ql)?:\/\//i.test(location)) return { kind: "postgres", url: location };
+  if (/^file:/i.test(location)) return { kind: "sqlite", file: fileURLToPath(location) };
+  const scheme = /^([a-z][a-z0-9+.-]+):\/\//i.exec(location);
+  if (scheme) {
+    throw new UserError(
+      `Unsupported history store "${scheme[1]}://…": use a postgres:// URL or the path of a SQLite file.`,
+    );
+  }
+  if (location === ":memory:") return { kind: "sqlite", file: location };
+  return { kind: "sqlite", file: path.resolve(cwd, location) };
+}
+
+/** A connection URL with its password replaced, safe to print. */
+export function displayUrl(url: string): string {
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@\s:]*):[^/@\s]*@/i, "$1:[REDACTED]@")
+    .replace(/([?&]password=)[^&#]*/gi, "$1[REDACTED]");
+}
+
+// ---- shared by the backends ----
+
+/** The columns of the runs row derived from an Assessment; times normalised to UTC ISO so text sorts by time. */
+export function runColumns(a: Assessment) {
+  return {
+    runId: a.runId,
+    system: a.system.name,
+    systemVersion: a.system.version ?? null,
+    verdict: a.verdict.verdict,
+    overall: a.scores.overall,
+    coverage: a.scores.coverage,
+    startedAt: isoUtc(a.startedAt, "startedAt"),
+    finishedAt: isoUtc(a.finishedAt, "finishedAt"),
+    durationMs: Math.round(a.durationMs),
+    revisionKind: a.revision.kind,
+    revisionDigest: a.revision.digest,
+    specPath: a.specPath,
+    toolVersion: a.tool.version,
+  };
+}
+
+export function checkColumns(a: Assessment) {
+  return a.checks.map((c) => ({
+    checkId: c.checkId,
+    category: c.category,
+    risk: c.risk,
+    status: c.status,
+    durationMs: Math.round(c.durationMs),
+  }));
+}
+
+function isoUtc(value: string, field: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new Error(`Assessment ${field} is not a date: ${JSON.stringify(value)}`);
+  return new Date(time).toISOString();
+}
+
+export function normaliseOffset(offset: number | undefined): number {
+  const n = offset ?? 0;
+  if (!Number.isInteger(n) || n < 0)
+    throw new UserError(`A run offset must be a whole number ≥ 0, not ${n}.`);
+  return n;
+}
+
+export function normaliseLimit(limit: number | undefined): number | undefined {
+  if (limit === undefined) return undefined;
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UserError(`--limit must be a whole number ≥ 1, not ${limit}.`);
+  return limit;
+}

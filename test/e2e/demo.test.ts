@@ -1,0 +1,127 @@
+// The issue's "done when", end to end with the real binary: the demo systems are started by Gauntlet itself, assessed
+// by real checks, certified, verified, and a one-byte edit is caught. No secret reaches any file.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ROOT, runCli } from "../support/cli.js";
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+describe("demo systems, assessed for real", () => {
+  const work = mkdtempSync(path.join(tmpdir(), "gauntlet-e2e-demo-"));
+  const keys = path.join(work, "keys");
+  const token = `tok-${randomBytes(16).toString("hex")}`;
+  const env = { DEMO_API_TOKEN: token, PAYMENTS_API_KEY: "" };
+
+  beforeAll(async () => {
+    const keygen = await runCli(["keygen", "--out", keys], { cwd: work });
+    expect(keygen.code).toBe(0);
+  });
+
+  it("sturdy: every check passes, certificate verifies, a one-byte edit is rejected", async () => {
+    const out = path.join(work, "sturdy");
+    const result = await runCli(
+      [
+        "assess",
+        path.join(ROOT, "examples/sturdy/gauntlet.yaml"),
+        "--key",
+        path.join(keys, "gauntlet.key"),
+        "--out",
+        out,
+      ],
+      { cwd: work, env },
+    );
+    expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
+    const report = JSON.parse(readFileSync(path.join(out, "report.json"), "utf8"));
+    const status = Object.fromEntries(
+      report.checks.map((c: { checkId: string; status: string }) => [c.checkId, c.status]),
+    );
+    expect(status).toMatchObject({
+      healthEndpointsRespond: "PASS",
+      internalServicesNotExposed: "PASS",
+      deployScriptsValid: "PASS",
+      requiredEnvPresent: "PASS",
+    });
+    expect(report.verdict.verdict).toBe("CERTIFIED");
+    expect(result.code).toBe(0);
+    for (const file of [
+      "report.md",
+      "report.json",
+      "report.junit.xml",
+      "report.sarif",
+      "certificate.dsse.json",
+    ]) {
+      expect(statSync(path.join(out, file)).size).toBeGreaterThan(0);
+    }
+
+    const cert = path.join(out, "certificate.dsse.json");
+    const pub = path.join(keys, "gauntlet.pub");
+    expect((await runCli(["verify", cert, "--key", pub], { cwd: work })).code).toBe(0);
+
+    const original = readFileSync(cert);
+    const tampered = Buffer.from(original);
+    const at = original.indexOf('"payload"') + 40; // inside the base64 payload
+    tampered[at] = tampered[at] === 0x41 ? 0x42 : 0x41;
+    writeFileSync(cert, tampered);
+    const rejected = await runCli(["verify", cert, "--key", pub], { cwd: work });
+    expect(rejected.code).toBe(2);
+    writeFileSync(cert, original);
+
+    const evidenceFile = allFiles(path.join(out, "evidence")).find((f) => !f.endsWith("manifest.json"))!;
+    const evidenceOriginal = readFileSync(evidenceFile);
+    writeFileSync(evidenceFile, Buffer.concat([evidenceOriginal, Buffer.from(" ")]));
+    expect((await runCli(["verify", cert, "--key", pub], { cwd: work })).code).toBe(2);
+    writeFileSync(evidenceFile, evidenceOriginal);
+    expect((await runCli(["verify", cert, "--key", pub], { cwd: work })).code).toBe(0);
+  }, 90_000);
+
+  it("fragile: the exposed internal service fails a critical check, so the verdict is NOT READY", async () => {
+    const out = path.join(work, "fragile");
+    const result = await runCli(
+      [
+        "assess",
+        path.join(ROOT, "examples/fragile/gauntlet.yaml"),
+        "--key",
+        path.join(keys, "gauntlet.key"),
+        "--out",
+        out,
+      ],
+      { cwd: work, env },
+    );
+    expect(result.code).toBe(2);
+    const report = JSON.parse(readFileSync(path.join(out, "report.json"), "utf8"));
+    const byId = (id: string) => report.checks.find((c: { checkId: string }) => c.checkId === id);
+    expect(byId("internalServicesNotExposed").status).toBe("FAIL");
+    expect(JSON.stringify(byId("internalServicesNotExposed").findings)).toContain("0.0.0.0:18181");
+    expect(byId("deployScriptsValid").status).toBe("FAIL");
+    expect(byId("requiredEnvPresent").status).toBe("FAIL");
+    expect(report.verdict.verdict).toBe("NOT READY");
+  }, 90_000);
+
+  it("no secret value appears in any file under .gauntlet/ or the output folders", () => {
+    const files = [
+      ...allFiles(path.join(work, ".gauntlet")),
+      ...allFiles(path.join(work, "sturdy")),
+      ...allFiles(path.join(work, "fragile")),
+    ];
+    expect(files.length).toBeGreaterThan(10);
+    const leaks = files.filter((f) => {
+      const bytes = readFileSync(f);
+      return bytes.includes(token) || bytes.includes(Buffer.from(token).toString("base64"));
+    });
+    expect(leaks).toEqual([]);
+  });
+
+  it("keeps every run in the history", async () => {
+    const history = await runCli(["history", "--json"], { cwd: work });
+    expect(history.code).toBe(0);
+    const runs = JSON.parse(history.stdout);
+    expect(runs.map((r: { system: string }) => r.system).sort()).toEqual(["demo-shop", "demo-shop-fragile"]);
+  });
+});

@@ -1,0 +1,114 @@
+// Real listeners read from the real /proc/net/tcp{,6}: a server on 0.0.0.0 is exposed, one on 127.0.0.1 is not.
+// The "another host" path uses a real TCP connect; only the answer to "is this host mine?" is replaced.
+import { existsSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, describe, expect, it } from "vitest";
+import check, {
+  inspectInternalServices,
+  systemProbes,
+} from "../../../src/checks/security/internalServicesNotExposed.js";
+import { makeCheckContext } from "../../support/checkContext.js";
+
+const servers: http.Server[] = [];
+const hasProc = existsSync("/proc/net/tcp");
+
+async function listen(host: string): Promise<number> {
+  const server = http.createServer((_req, res) => res.end("internal"));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+});
+
+describe.skipIf(!hasProc)("internalServicesNotExposed on this machine", () => {
+  it("fails a service listening on 0.0.0.0, naming address and port, and passes one on 127.0.0.1", async () => {
+    const exposed = await listen("0.0.0.0");
+    const loopback = await listen("127.0.0.1");
+    const { ctx, readEvidence } = makeCheckContext({
+      services: {
+        exposedDb: { url: `http://127.0.0.1:${exposed}`, exposure: "internal" },
+        privateDb: { url: `http://localhost:${loopback}`, exposure: "internal" },
+        publicApi: { url: `http://127.0.0.1:${exposed}`, exposure: "public" },
+      },
+    });
+    const findings = await check.run(ctx);
+    expect(findings.map((f) => [f.subject, f.status])).toEqual([
+      ["exposedDb", "FAIL"],
+      ["privateDb", "PASS"],
+    ]);
+    expect(findings[0]!.data?.exposed).toEqual([`0.0.0.0:${exposed}`]);
+    expect(findings[0]!.message).toContain(`0.0.0.0:${exposed}`);
+    expect(findings[0]!.measurements?.find((m) => m.name === "exposedListeners")?.value).toBe(1);
+    expect(findings[1]!.measurements?.find((m) => m.name === "exposedListeners")?.value).toBe(0);
+
+    const portHex = exposed.toString(16).toUpperCase().padStart(4, "0");
+    const evidence = JSON.parse(readEvidence(findings[0]!.evidence![0]!));
+    expect(evidence.procLines).toEqual([expect.stringContaining(`00000000:${portHex} `)]);
+  });
+
+  it("fails a service listening on the IPv6 wildcard", async () => {
+    const port = await listen("::");
+    const { ctx } = makeCheckContext({
+      services: { cache: { url: `http://[::1]:${port}`, exposure: "internal" } },
+    });
+    const findings = await check.run(ctx);
+    expect(findings[0]).toMatchObject({ status: "FAIL", subject: "cache" });
+    expect(findings[0]!.data?.exposed).toEqual([`[::]:${port}`]);
+  });
+
+  it("is UNVERIFIED when nothing listens on the port", async () => {
+    const port = await closedPort();
+    const { ctx } = makeCheckContext({
+      services: { db: { url: `http://127.0.0.1:${port}`, exposure: "internal" } },
+    });
+    const findings = await check.run(ctx);
+    expect(findings[0]).toMatchObject({ status: "UNVERIFIED", subject: "db", data: { port } });
+  });
+});
+
+describe("internalServicesNotExposed for another host (real connect)", () => {
+  const elsewhere = {
+    ...systemProbes,
+    identify: async (host: string) => ({ local: false, addresses: [host] }),
+  };
+
+  it("fails when the port accepts a connection from here", async () => {
+    const port = await listen("127.0.0.1");
+    const { ctx, readEvidence } = makeCheckContext({
+      services: { db: { url: `postgres://127.0.0.1:${port}/app`, exposure: "internal" } },
+    });
+    const findings = await inspectInternalServices(ctx, elsewhere);
+    expect(findings[0]).toMatchObject({ status: "FAIL", subject: "db", data: { outcome: "connected" } });
+    expect(findings[0]!.measurements?.[0]).toMatchObject({ name: "connectTime", unit: "ms" });
+    expect(JSON.parse(readEvidence(findings[0]!.evidence![0]!)).connect).toMatchObject({ reachable: true });
+  });
+
+  it("passes when the connection is refused", async () => {
+    const port = await closedPort();
+    const { ctx } = makeCheckContext({
+      services: { db: { url: `postgres://127.0.0.1:${port}/app`, exposure: "internal" } },
+    });
+    const findings = await inspectInternalServices(ctx, elsewhere);
+    expect(findings[0]).toMatchObject({ status: "PASS", subject: "db", data: { outcome: "refused" } });
+  });
+
+  it("is UNVERIFIED when the host name does not resolve", async () => {
+    const { ctx } = makeCheckContext({
+      services: { db: { url: "postgres://gauntlet-test.invalid:5432/app", exposure: "internal" } },
+    });
+    const findings = await check.run(ctx);
+    expect(findings[0]).toMatchObject({ status: "UNVERIFIED", subject: "db" });
+  });
+});

@@ -1,0 +1,21 @@
+// Starts the real servers the integration tests use (scripts/services.sh) once per test run, and stops them after.
+// Set GAUNTLET_KEEP_SERVICES=1 to leave them running between runs while developing.
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+export default function setup(): () => void {
+  const output = execFileSync("bash", [path.join(root, "scripts/services.sh"), "start"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  for (const line of output.split("\n")) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match) process.env[match[1]!] = match[2];
+  }
+  return () => {
+    if (process.env.GAUNTLET_KEEP_SERVICES === "1") return;
+    execFileSync("bash", [path.join(root, "scripts/services.sh"), "stop"], { stdio: "inherit" });
+  };
+}

@@ -1,0 +1,56 @@
+// Secrets never leak (DESIGN principle 4). This file registers secrets with the process-wide redactor, so it stays a
+// file of its own (vitest isolates files).
+import { beforeAll, describe, expect, it } from "vitest";
+import { REDACTED, redactor } from "../../../src/core/redact.js";
+import { REPORT_FILES, type ReportFormat, render } from "../../../src/report/index.js";
+import { sampleAssessment } from "../../fixtures/assessment.js";
+
+const TOKEN = "ghp_7Qx2mZk9Lw4Rt8Yv1Nb6";
+const PASSWORD = `p&ss<w0rd>"42'`;
+
+function leakyAssessment() {
+  const assessment = sampleAssessment();
+  const check = assessment.checks.find((c) => c.checkId === "dependencyFailureHandled")!;
+  const finding = check.findings[0]!;
+  finding.message = `api logged DATABASE_URL=postgres://app:${PASSWORD}@db/app and token ${TOKEN}`;
+  finding.subject = `api-${TOKEN}`;
+  finding.measurements![0]!.name = `errors for ${PASSWORD}`;
+  check.reason = `reason with ${TOKEN}`;
+  assessment.waivers[0]!.reason = `approved while ${TOKEN} was valid`;
+  assessment.roadmap[0]!.items[0]!.action = `Rotate ${PASSWORD} and ${TOKEN}`;
+  return assessment;
+}
+
+/** The forms a secret could take once a reporter has escaped it. */
+function escapedForms(secret: string): string[] {
+  const xml = secret.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return [
+    secret,
+    JSON.stringify(secret).slice(1, -1),
+    xml,
+    xml.replace(/"/g, "&quot;").replace(/'/g, "&apos;"),
+    secret.replace(/&/g, "&amp;").replace(/</g, "&lt;"),
+  ];
+}
+
+describe("redaction", () => {
+  beforeAll(() => {
+    redactor.add(TOKEN);
+    redactor.add(PASSWORD);
+  });
+
+  for (const format of Object.keys(REPORT_FILES) as ReportFormat[]) {
+    it(`never writes a registered secret into ${REPORT_FILES[format]}`, () => {
+      const output = render(format, leakyAssessment());
+      for (const secret of [TOKEN, PASSWORD]) {
+        for (const form of escapedForms(secret)) expect(output).not.toContain(form);
+      }
+      expect(output).toContain(REDACTED);
+    });
+  }
+
+  it("keeps report.json parseable after redaction", () => {
+    const parsed = JSON.parse(render("json", leakyAssessment()));
+    expect(parsed.checks[7].findings[0].subject).toBe(`api-${REDACTED}`);
+  });
+});
