@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops the real servers the integration tests use, bound to loopback, with state under one folder.
-#   scripts/services.sh start   → prints KEY=VALUE lines (also written to $GAUNTLET_SERVICES_DIR/env)
+#   scripts/services.sh start   → prints KEY=VALUE lines (also written to $GAUNTLET_SERVICES_DIR/env);
+#                                 GAUNTLET_STARTED_<NAME>=1 says this call started it (it was not running before)
 #   scripts/services.sh stop
 # A server whose binary is missing is reported and skipped; the tests that need it then fail with that reason.
 set -euo pipefail
@@ -29,6 +30,7 @@ start_postgres() {
   if ! "${run[@]}" "$pg_bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     "${run[@]}" "$pg_bin/pg_ctl" -D "$data" -w -t 60 -l "$dir/pg/server.log" start \
       -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $sock -c fsync=off" >/dev/null
+    echo "GAUNTLET_STARTED_POSTGRES=1"
   fi
   echo "GAUNTLET_TEST_PG_URL=postgres://postgres@127.0.0.1:$pg_port/postgres"
 }

@@ -12,9 +12,10 @@ try {
   process.exit(1);
 }
 const passed = results.numPassedTests ?? 0;
-// A test file that failed to load has no test results of its own: count it as a failure, not as nothing.
+// A file that failed outside its tests (import error, a failing beforeAll) may report its tests as skipped or none at
+// all: count such a file as one failure so it can never read as a clean run.
 const brokenFiles = (results.testResults ?? []).filter(
-  (f) => f.status === "failed" && f.assertionResults.length === 0,
+  (f) => f.status === "failed" && !f.assertionResults.some((t) => t.status === "failed"),
 );
 const failed = (results.numFailedTests ?? 0) + brokenFiles.length;
 const skipped = (results.numPendingTests ?? 0) + (results.numTodoTests ?? 0);

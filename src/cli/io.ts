@@ -13,15 +13,7 @@ export const processIO: CliIO = {
   isTTY: Boolean(process.stdout.isTTY),
 };
 
-/** A problem the user can fix (bad flag, missing file): printed as one sentence, exit code 3, no stack trace. */
-export class UserError extends Error {
-  readonly exitCode: number;
-  constructor(message: string, exitCode = 3) {
-    super(message);
-    this.name = "UserError";
-    this.exitCode = exitCode;
-  }
-}
+export { UserError } from "../core/errors.js";
 
 /** Captures output in memory; for tests. */
 export function memoryIO(): CliIO & { stdout: string[]; stderr: string[] } {

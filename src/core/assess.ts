@@ -3,19 +3,21 @@
 // --out when given, so a report folder is self-contained: reports, certificate, evidence and its manifest.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, cp, mkdir, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { computeRevision } from "../attest/revision.js";
 import { createCertificate } from "../attest/statement.js";
 import { allChecks, checkIds } from "../checks/index.js";
+
 import { REPORT_FILES, type ReportFormat, render } from "../report/index.js";
 import { evaluate } from "../scoring/evaluate.js";
 import { loadSpec } from "../spec/loader.js";
 import { openStore } from "../store/store.js";
 import { TOOL_VERSION } from "../version.js";
 import { ASSESSMENT_SCHEMA_VERSION, type Assessment } from "./assessment.js";
-import { EvidenceStore } from "./evidence.js";
+import { UserError } from "./errors.js";
+import { EvidenceStore, MANIFEST_FILE } from "./evidence.js";
 import { planChecks } from "./planner.js";
 import { RollbackLedger } from "./rollbacks.js";
 import { type RunEvent, runPlan } from "./runner.js";
@@ -206,6 +208,7 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
 
   const outDir = options.outDir ? path.resolve(options.outDir) : runDir;
   if (outDir !== runDir) {
+    await clearPreviousOutput(outDir);
     await mkdir(outDir, { recursive: true });
     await cp(runDir, outDir, { recursive: true, force: true });
   }
@@ -217,6 +220,25 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
     cancelled,
     ...(storeWarning ? { storeWarning } : {}),
   };
+}
+
+/**
+ * A previous run's files in --out would mix with this run's (and an unlisted evidence file fails verification), so
+ * they are removed first — but only files Gauntlet writes, and only an evidence folder that holds its manifest.
+ */
+async function clearPreviousOutput(outDir: string): Promise<void> {
+  const evidenceDir = path.join(outDir, EVIDENCE_DIR);
+  if (existsSync(evidenceDir)) {
+    if (!existsSync(path.join(evidenceDir, MANIFEST_FILE))) {
+      throw new UserError(
+        `--out ${outDir}: it has an evidence/ folder that Gauntlet did not write (no manifest.json); choose another folder`,
+      );
+    }
+    await rm(evidenceDir, { recursive: true, force: true });
+  }
+  for (const file of [...Object.values(REPORT_FILES), CERTIFICATE_FILE, "gauntlet.pub"]) {
+    await rm(path.join(outDir, file), { force: true });
+  }
 }
 
 /** Sortable and unique: 20261122T104500Z-3f9a1c. */

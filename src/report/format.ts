@@ -31,7 +31,8 @@ export function isUnverified(status: Status): boolean {
 
 /**
  * The findings a reporter shows for a check. A check that produced none (N/A, or UNVERIFIED/ERROR as a whole, e.g. a
- * timeout) is shown as one finding carrying the check's status and reason, so no check disappears from a report.
+ * timeout) is shown as one finding carrying the check's status, so no check disappears from a report; its reason is
+ * then the N/A message or what would make it verifiable (toVerifyOf).
  */
 export function findingsOf(check: CheckResult): Finding[] {
   if (check.findings.length > 0) return check.findings;
@@ -39,7 +40,9 @@ export function findingsOf(check: CheckResult): Finding[] {
     {
       checkId: check.checkId,
       status: check.status,
-      message: check.reason ?? (check.status === "PASS" ? "" : "The check reported no finding."),
+      message: isUnverified(check.status)
+        ? `The check ${check.status === "ERROR" ? "failed to run" : "could not observe the system"} and reported no finding.`
+        : (check.reason ?? (check.status === "PASS" ? "" : "The check reported no finding.")),
     },
   ];
 }

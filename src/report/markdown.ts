@@ -281,8 +281,7 @@ function roadmap(a: Assessment): string {
   const lines = [
     "## Remediation roadmap",
     "",
-    "Failures, unverified checks and warnings ordered by risk, then effort. Unverified items say what would make " +
-      "them verifiable.",
+    "What to fix, ordered by risk, then effort. Unverified items say what would make them verifiable.",
   ];
   const phases = a.roadmap.filter((p) => p.items.length > 0);
   if (phases.length === 0) {

@@ -125,3 +125,57 @@ describe("demo systems, assessed for real", () => {
     expect(runs.map((r: { system: string }) => r.system).sort()).toEqual(["demo-shop", "demo-shop-fragile"]);
   });
 });
+
+describe("re-rendering, re-running and the editor schema", () => {
+  const work = mkdtempSync(path.join(tmpdir(), "gauntlet-e2e-rerun-"));
+  const env = { DEMO_API_TOKEN: `tok-${randomBytes(12).toString("hex")}` };
+  const spec = path.join(ROOT, "examples/sturdy/gauntlet.yaml");
+
+  it("assessing twice into the same --out leaves only the latest run's files, which verify", async () => {
+    const out = path.join(work, "out");
+    expect((await runCli(["keygen", "--out", path.join(work, "keys")], { cwd: work })).code).toBe(0);
+    const key = path.join(work, "keys/gauntlet.key");
+    for (let i = 0; i < 2; i++) {
+      const run = await runCli(
+        ["assess", spec, "--key", key, "--out", out, "--only", "healthEndpointsRespond"],
+        {
+          cwd: work,
+          env,
+        },
+      );
+      expect(run.stderr).not.toMatch(/internal error/);
+    }
+    const manifest = JSON.parse(readFileSync(path.join(out, "evidence/manifest.json"), "utf8"));
+    const onDisk = allFiles(path.join(out, "evidence"))
+      .map((f) => path.relative(path.join(out, "evidence"), f))
+      .filter((f) => f !== "manifest.json")
+      .sort();
+    expect(onDisk).toEqual(Object.keys(manifest.files).sort());
+    const verify = await runCli(
+      ["verify", path.join(out, "certificate.dsse.json"), "--key", path.join(work, "keys/gauntlet.pub")],
+      { cwd: work },
+    );
+    expect(verify.code).toBe(0);
+  }, 60_000);
+
+  it("gauntlet report re-renders a stored run in every format", async () => {
+    const sarif = await runCli(["report", "latest", "--format", "sarif"], { cwd: work });
+    expect(sarif.code).toBe(0);
+    expect(JSON.parse(sarif.stdout).version).toBe("2.1.0");
+    const junit = await runCli(["report", "latest", "--format", "junit"], { cwd: work });
+    expect(junit.stdout).toContain("<testsuites");
+    const md = await runCli(["report", "latest", "--format", "md"], { cwd: work });
+    expect(md.stdout).toMatch(/^# /);
+    const json = await runCli(["report", "latest", "--format", "json"], { cwd: work });
+    expect(JSON.parse(json.stdout).system.name).toBe("demo-shop");
+    const missing = await runCli(["report", "nosuchrun"], { cwd: work });
+    expect(missing.code).toBe(3);
+  });
+
+  it("the committed gauntlet.schema.json is what `gauntlet schema` prints", async () => {
+    const printed = await runCli(["schema"]);
+    expect(JSON.parse(printed.stdout)).toEqual(
+      JSON.parse(readFileSync(path.join(ROOT, "gauntlet.schema.json"), "utf8")),
+    );
+  });
+});

@@ -1,5 +1,6 @@
 // Starts the real servers the integration tests use (scripts/services.sh) once per test run, and stops them after.
-// Set GAUNTLET_KEEP_SERVICES=1 to leave them running between runs while developing.
+// Only servers this run started are stopped, so a server a developer (or a parallel run) started is left alone; set
+// GAUNTLET_KEEP_SERVICES=1 to leave them running between runs while developing.
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 
@@ -10,12 +11,15 @@ export default function setup(): () => void {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });
+  let startedAny = false;
   for (const line of output.split("\n")) {
     const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match) process.env[match[1]!] = match[2];
+    if (!match) continue;
+    if (match[1]!.startsWith("GAUNTLET_STARTED_")) startedAny = true;
+    else process.env[match[1]!] = match[2];
   }
   return () => {
-    if (process.env.GAUNTLET_KEEP_SERVICES === "1") return;
+    if (!startedAny || process.env.GAUNTLET_KEEP_SERVICES === "1") return;
     execFileSync("bash", [path.join(root, "scripts/services.sh"), "stop"], { stdio: "inherit" });
   };
 }

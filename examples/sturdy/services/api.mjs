@@ -72,9 +72,9 @@ function metrics() {
     "# HELP http_request_duration_seconds Request latency.",
     "# TYPE http_request_duration_seconds histogram",
   );
-  buckets.forEach((le, i) =>
-    lines.push(`http_request_duration_seconds_bucket{le="${le}"} ${histogram.counts[i]}`),
-  );
+  for (const [i, le] of buckets.entries()) {
+    lines.push(`http_request_duration_seconds_bucket{le="${le}"} ${histogram.counts[i]}`);
+  }
   lines.push(`http_request_duration_seconds_bucket{le="+Inf"} ${histogram.count}`);
   lines.push(
     `http_request_duration_seconds_sum ${histogram.sum}`,

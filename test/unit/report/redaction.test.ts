@@ -30,6 +30,7 @@ function escapedForms(secret: string): string[] {
     xml,
     xml.replace(/"/g, "&quot;").replace(/'/g, "&apos;"),
     secret.replace(/&/g, "&amp;").replace(/</g, "&lt;"),
+    secret.replace(/</g, "&lt;"),
   ];
 }
 

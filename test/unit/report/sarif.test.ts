@@ -83,6 +83,18 @@ describe("SARIF report", () => {
     expect(result.message.text).toContain("To verify: Start Prometheus");
   });
 
+  it("reports a check that could not run as a whole, with its reason as what would verify it", () => {
+    const assessment = sampleAssessment();
+    const check = assessment.checks.find((c) => c.checkId === "networkLatencyTolerated")!;
+    check.status = "UNVERIFIED";
+    check.findings = [];
+    check.reason = "Timed out after 60 s; raise timeoutMs.";
+    const [result] = resultsOf(sarif(assessment), "networkLatencyTolerated");
+    expect(result).toMatchObject({ kind: "review", level: "none", properties: { status: "UNVERIFIED" } });
+    expect(result.message.text).toContain("To verify: Timed out after 60 s");
+    expect(result.locations[0].logicalLocations[0].name).toBe("orders");
+  });
+
   it("gives findings with a file location a physical location and the rest a logical one", () => {
     const log = sarif();
     const [dockerfile] = resultsOf(log, "dockerfileHardened");

@@ -1,0 +1,89 @@
+// Process supervision for control.process, against real processes: restart policies, group-wide stop, pause.
+import net from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { ProcessTarget } from "../../../src/engines/faults/targets/processTarget.js";
+
+const targets: ProcessTarget[] = [];
+afterEach(async () => {
+  await Promise.all(targets.splice(0).map((t) => t.stop(1000)));
+});
+
+function target(command: string, restart: "always" | "on-failure" | "never"): ProcessTarget {
+  const t = new ProcessTarget({ name: "t", command, cwd: ".", restart });
+  targets.push(t);
+  return t;
+}
+
+const waitFor = async (predicate: () => boolean | Promise<boolean>, ms = 5000) => {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await predicate()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+};
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("ProcessTarget", () => {
+  it("restart: always brings a killed process back with a new pid", async () => {
+    const t = target("sleep 30", "always");
+    t.start();
+    const first = t.pid!;
+    expect(t.isRunning()).toBe(true);
+    expect(t.signal("SIGKILL")).toBe(true);
+    expect(await waitFor(() => t.restarts === 1 && t.isRunning())).toBe(true);
+    expect(t.pid).not.toBe(first);
+    expect(t.exits[0]).toMatchObject({ signal: "SIGKILL" });
+  });
+
+  it("restart: on-failure does not restart a clean exit; never does not restart at all", async () => {
+    const clean = target("exit 0", "on-failure");
+    clean.start();
+    await waitFor(() => clean.exits.length > 0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(clean.restarts).toBe(0);
+    const never = target("exit 3", "never");
+    never.start();
+    await waitFor(() => never.exits.length > 0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(never.restarts).toBe(0);
+    expect(never.exits[0]!.code).toBe(3);
+  });
+
+  it("stop reaches the shell's children and disables restarts", async () => {
+    const server = target(
+      `node -e "require('net').createServer().listen(0,'127.0.0.1',function(){console.log('port='+this.address().port)})"`,
+      "always",
+    );
+    server.start();
+    expect(await waitFor(() => /port=\d+/.test(server.output))).toBe(true);
+    const port = Number(/port=(\d+)/.exec(server.output)![1]);
+    await server.stop();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.isRunning()).toBe(false);
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port });
+      s.once("connect", () => resolve(false));
+      s.once("error", () => resolve(true));
+    });
+    expect(refused).toBe(true);
+    expect(server.restarts).toBe(0);
+  });
+
+  it("stop ends a paused process too", async () => {
+    const t = target("sleep 30", "never");
+    t.start();
+    const pid = t.pid!;
+    expect(t.signal("SIGSTOP")).toBe(true);
+    await t.stop(2000);
+    expect(await waitFor(() => !alive(pid))).toBe(true);
+  });
+});
