@@ -13,20 +13,15 @@ export const STATUS_LABEL: Record<Status, string> = {
   NA: "N/A",
 };
 
-/** Worst first: what a group of findings about one subject reports as a whole. */
-const SEVERITY: Status[] = ["FAIL", "ERROR", "UNVERIFIED", "WARN", "PASS", "NA"];
+import { isUnverified } from "../scoring/statuses.js";
 
-export function worstStatus(statuses: Iterable<Status>): Status {
-  let worst: Status = "NA";
-  for (const status of statuses) {
-    if (SEVERITY.indexOf(status) < SEVERITY.indexOf(worst)) worst = status;
-  }
-  return worst;
-}
+export { isUnverified, worstStatus } from "../scoring/statuses.js";
 
-/** Applicable but not verified: scores zero and must say what would make it verifiable. */
-export function isUnverified(status: Status): boolean {
-  return status === "UNVERIFIED" || status === "ERROR";
+/** One sentence on the certificate, for reports that have no better place for it (JUnit, SARIF). */
+export function certificateStatus(a: Assessment): string {
+  if (!a.certificate) return "no certificate: the run was not completed";
+  if (!a.certificate.signed) return `UNSIGNED: ${a.certificate.note ?? "no signing key was given"}`;
+  return `signed by key ${a.certificate.keyid ?? "?"}, valid until ${a.certificate.validUntil}`;
 }
 
 /**

@@ -3,6 +3,7 @@
 import type { Assessment, CheckResult } from "../core/assessment.js";
 import { CATEGORIES, type Finding, type Status } from "../core/types.js";
 import {
+  certificateStatus,
   evidencePath,
   findingsOf,
   formatMeasurement,
@@ -55,6 +56,7 @@ function junit(a: Assessment): string {
       ["runId", a.runId],
       ["verdict", a.verdict.verdict],
       ["overall", formatScore(a.scores.overall)],
+      ["certificate", certificateStatus(a)],
       ["category.score", formatScore(score?.score ?? null)],
       ["category.weight", String(score?.weight ?? a.scoring.weights[suite.category] ?? 0)],
     ];

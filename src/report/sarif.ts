@@ -3,6 +3,7 @@
 import type { Assessment, CheckResult } from "../core/assessment.js";
 import type { Finding, Location, Risk, Status } from "../core/types.js";
 import {
+  certificateStatus,
   evidencePath,
   findingsOf,
   isUnverified,
@@ -57,6 +58,7 @@ function sarif(a: Assessment): unknown {
           system: a.system,
           revision: a.revision,
           signed: a.certificate?.signed ?? false,
+          certificate: certificateStatus(a),
         },
       },
     ],

@@ -131,3 +131,41 @@ describe("interruption", () => {
     }, 40_000);
   }
 });
+
+describe("history in PostgreSQL", () => {
+  it("assess --store postgres://… records runs that history and diff read back", async () => {
+    const base = process.env.GAUNTLET_TEST_PG_URL;
+    if (!base) throw new Error("GAUNTLET_TEST_PG_URL is not set: run scripts/services.sh start");
+    const { default: pg } = await import("pg");
+    const database = `gauntlet_e2e_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    try {
+      const url = new URL(base);
+      url.pathname = `/${database}`;
+      const store = url.toString();
+      const port = await freePort();
+      const { dir, file } = specFile(
+        `version: 1\nsystem: { name: pg-history }\nservices:\n  api:\n    url: http://127.0.0.1:${port}\n    health: /healthz\n`,
+      );
+      for (let i = 0; i < 2; i++) {
+        const run = await runCli(["assess", file, "--store", store], { cwd: dir });
+        expect(run.code).toBe(2);
+        expect(run.stderr).not.toContain("history not saved");
+      }
+      const history = await runCli(["history", "--store", store, "--json"], { cwd: dir });
+      expect(history.code).toBe(0);
+      expect(JSON.parse(history.stdout).map((r: { system: string }) => r.system)).toEqual([
+        "pg-history",
+        "pg-history",
+      ]);
+      const diff = await runCli(["diff", "--store", store], { cwd: dir });
+      expect(diff.code).toBe(0);
+      expect(diff.stdout).toMatch(/NOT READY/);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    }
+  }, 60_000);
+});
