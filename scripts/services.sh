@@ -9,6 +9,7 @@ set -euo pipefail
 dir="${GAUNTLET_SERVICES_DIR:-/tmp/gauntlet-test-services}"
 pg_port="${GAUNTLET_TEST_PG_PORT:-55432}"
 pg_bin="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
+redis_port="${GAUNTLET_TEST_REDIS_PORT:-56379}"
 
 start_postgres() {
   if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
@@ -42,13 +43,35 @@ stop_postgres() {
   "${run[@]}" "$pg_bin/pg_ctl" -D "$dir/pg/data" -w -m fast stop >/dev/null 2>&1 || true
 }
 
+start_redis() {
+  if ! command -v redis-server >/dev/null; then
+    echo "# redis: not installed (apt-get install redis-server)" >&2
+    return 0
+  fi
+  mkdir -p "$dir/redis"
+  if ! redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
+    redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes --dir "$dir/redis" \
+      --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" --save "" --appendonly no
+    for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    echo "GAUNTLET_STARTED_REDIS=1"
+  fi
+  echo "GAUNTLET_TEST_REDIS_URL=redis://127.0.0.1:$redis_port"
+}
+
+stop_redis() {
+  [ -f "$dir/redis/redis.pid" ] || return 0
+  redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || kill "$(cat "$dir/redis/redis.pid")" 2>/dev/null || true
+  rm -f "$dir/redis/redis.pid"
+}
+
 case "${1:-}" in
   start)
     mkdir -p "$dir"
-    start_postgres | tee "$dir/env"
+    { start_postgres; start_redis; } | tee "$dir/env"
     ;;
   stop)
     stop_postgres
+    stop_redis
     ;;
   *)
     echo "usage: $0 start|stop" >&2

@@ -21,7 +21,7 @@ import { EvidenceStore, MANIFEST_FILE } from "./evidence.js";
 import { planChecks } from "./planner.js";
 import { RollbackLedger } from "./rollbacks.js";
 import { type RunEvent, runPlan } from "./runner.js";
-import { recordSupervision, startSupervisedServices } from "./supervision.js";
+import { recordSupervision, startSupervisedServices, supervisedTargets } from "./supervision.js";
 import type { Check } from "./types.js";
 
 export const CERTIFICATE_FILE = "certificate.dsse.json";
@@ -95,6 +95,7 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
         ledger,
         env,
         allowDestructive,
+        targets: supervisedTargets(supervised),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),
         onEvent: emit,

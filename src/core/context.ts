@@ -1,5 +1,6 @@
 // Builds the CheckContext a check runs with: its own evidence folder, logger prefix, rollback scope and abort signal.
 import path from "node:path";
+import { NO_TARGETS, type TargetLookup } from "../engines/faults/targets/target.js";
 import type { Spec } from "../spec/schema.js";
 import type { EvidenceStore } from "./evidence.js";
 import { redactor } from "./redact.js";
@@ -17,6 +18,7 @@ export interface ContextOptions {
   env?: NodeJS.ProcessEnv;
   allowDestructive?: boolean;
   clock?: Clock;
+  targets?: TargetLookup;
   /** Receives every log line, already redacted. */
   onLog?: (level: "debug" | "info" | "warn", checkId: string, message: string) => void;
 }
@@ -37,5 +39,6 @@ export function createCheckContext(options: ContextOptions): CheckContext {
     clock: options.clock ?? systemClock,
     rollbacks: options.rollbacks,
     allowDestructive: options.allowDestructive ?? options.spec.destructive,
+    targets: options.targets ?? NO_TARGETS,
   };
 }

@@ -2,6 +2,7 @@
 // timeout, an abort signal linked to the run's, and a rollback scope that is always closed. A check that throws
 // becomes ERROR for that check alone; one that overruns its timeout or is cancelled becomes UNVERIFIED.
 
+import type { TargetLookup } from "../engines/faults/targets/target.js";
 import { worstStatus } from "../scoring/statuses.js";
 import type { Spec } from "../spec/schema.js";
 import type { CheckResult } from "./assessment.js";
@@ -32,6 +33,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   concurrency?: number;
   clock?: Clock;
+  targets?: TargetLookup;
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -117,6 +119,7 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
       env: options.env ?? process.env,
       allowDestructive: options.allowDestructive,
       clock,
+      ...(options.targets ? { targets: options.targets } : {}),
       onLog: (level, checkId, message) => options.onEvent?.({ type: "log", level, checkId, message }),
     });
     // Racing the abort means a check that ignores its signal still cannot hold the run past its timeout.

@@ -2,7 +2,9 @@
 // and stops them when the run ends, however it ends (their stop is registered in the rollback ledger).
 import net from "node:net";
 import path from "node:path";
+import { ProcessControl } from "../engines/faults/targets/processControl.js";
 import { ProcessTarget } from "../engines/faults/targets/processTarget.js";
+import type { TargetLookup } from "../engines/faults/targets/target.js";
 import type { Service, Spec } from "../spec/schema.js";
 import type { EvidenceStore } from "./evidence.js";
 import type { RollbackLedger } from "./rollbacks.js";
@@ -62,6 +64,14 @@ export async function startSupervisedServices(
     supervised.push({ name, target, started: true, ready, readyMs, note });
   }
   return supervised;
+}
+
+/** Controllers for the supervised services, for ctx.targets. */
+export function supervisedTargets(services: SupervisedService[]): TargetLookup {
+  const byName = new Map(
+    services.filter((s) => s.started).map((s) => [s.name, new ProcessControl(s.name, s.target)] as const),
+  );
+  return { get: (service) => byName.get(service) };
 }
 
 /** Writes one evidence file per supervised service: its lifecycle and its (redacted) output. */

@@ -1,4 +1,5 @@
 // The check contract (DESIGN.md "The check contract"). Checks observe and return findings; they never score.
+import type { TargetLookup } from "../engines/faults/targets/target.js";
 import type { Spec } from "../spec/schema.js";
 
 export const CATEGORIES = [
@@ -103,6 +104,8 @@ export interface CheckContext {
   clock: Clock;
   rollbacks: RollbackRegistry;
   allowDestructive: boolean;
+  /** Controllers of the services that declare `control` (process, container, kubernetes, commands). */
+  targets: TargetLookup;
 }
 
 export type AppliesResult = true | { applies: false; reason: string };

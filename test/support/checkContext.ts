@@ -6,6 +6,7 @@ import { createCheckContext } from "../../src/core/context.js";
 import { EvidenceStore } from "../../src/core/evidence.js";
 import { RollbackScope } from "../../src/core/rollbacks.js";
 import type { CheckContext } from "../../src/core/types.js";
+import type { TargetLookup } from "../../src/engines/faults/targets/target.js";
 import { type SpecInput, specSchema } from "../../src/spec/schema.js";
 
 export interface TestContext {
@@ -19,7 +20,13 @@ export interface TestContext {
 
 export function makeCheckContext(
   specInput: Omit<SpecInput, "version" | "system"> & Partial<Pick<SpecInput, "system">>,
-  options: { checkId?: string; specDir?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
+  options: {
+    checkId?: string;
+    specDir?: string;
+    env?: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    targets?: TargetLookup;
+  } = {},
 ): TestContext {
   const spec = specSchema.parse({ version: 1, system: { name: "test-system" }, ...specInput });
   const specDir = options.specDir ?? mkdtempSync(path.join(tmpdir(), "gauntlet-spec-"));
@@ -34,6 +41,7 @@ export function makeCheckContext(
     rollbacks,
     signal: options.signal ?? new AbortController().signal,
     env: options.env ?? {},
+    ...(options.targets ? { targets: options.targets } : {}),
     onLog: (level, id, message) => logs.push(`${level} ${id} ${message}`),
   });
   return {

@@ -1,6 +1,7 @@
 // Process supervision for control.process, against real processes: restart policies, group-wide stop, pause.
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { ProcessControl } from "../../../src/engines/faults/targets/processControl.js";
 import { ProcessTarget } from "../../../src/engines/faults/targets/processTarget.js";
 
 const targets: ProcessTarget[] = [];
@@ -85,5 +86,23 @@ describe("ProcessTarget", () => {
     expect(t.signal("SIGSTOP")).toBe(true);
     await t.stop(2000);
     expect(await waitFor(() => !alive(pid))).toBe(true);
+  });
+
+  it("ProcessControl reports the RSS of the whole process group, which grows when a child allocates", async () => {
+    // The shell's child (node) holds the memory, so reading the shell's own pid alone would miss it.
+    const t = target(
+      `node -e "const b=[];setInterval(()=>{},1000);setTimeout(()=>{b.push(Buffer.alloc(64*1024*1024,1));console.log('grown')},600)"`,
+      "never",
+    );
+    t.start();
+    const control = new ProcessControl("svc", t);
+    expect(await waitFor(async () => ((await control.memoryBytes()) ?? 0) > 10 * 1024 * 1024)).toBe(true);
+    const before = (await control.memoryBytes())!;
+    expect(await waitFor(() => t.output.includes("grown"))).toBe(true);
+    const after = (await control.memoryBytes())!;
+    expect(after - before).toBeGreaterThan(50 * 1024 * 1024);
+    await control.pause();
+    expect(await control.isRunning()).toBe(true);
+    await control.resume();
   });
 });

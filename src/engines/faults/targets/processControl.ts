@@ -1,0 +1,79 @@
+// ServiceTarget over a ProcessTarget that Gauntlet supervises (`control.process`). Signals go to the whole process
+// group, and memory is the RSS summed over the group, because `command` runs under a shell whose children do the work.
+import { readdir, readFile } from "node:fs/promises";
+import type { ProcessTarget } from "./processTarget.js";
+import type { ServiceTarget } from "./target.js";
+
+export class ProcessControl implements ServiceTarget {
+  readonly kind = "process" as const;
+  readonly service: string;
+  readonly process: ProcessTarget;
+
+  constructor(service: string, process: ProcessTarget) {
+    this.service = service;
+    this.process = process;
+  }
+
+  async isRunning(): Promise<boolean> {
+    return this.process.isRunning();
+  }
+
+  async kill(): Promise<void> {
+    this.process.signal("SIGKILL");
+  }
+
+  async stop(): Promise<void> {
+    await this.process.stop();
+  }
+
+  async start(): Promise<void> {
+    this.process.start();
+  }
+
+  async restart(): Promise<void> {
+    await this.process.stop();
+    this.process.start();
+  }
+
+  async pause(): Promise<void> {
+    this.process.signal("SIGSTOP");
+  }
+
+  async resume(): Promise<void> {
+    this.process.signal("SIGCONT");
+  }
+
+  async pid(): Promise<number | undefined> {
+    return this.process.pid;
+  }
+
+  async memoryBytes(): Promise<number | undefined> {
+    const pgid = this.process.pid;
+    if (!pgid || !this.process.isRunning()) return undefined;
+    return processGroupRss(pgid);
+  }
+}
+
+/** Sum of resident set sizes of every process in a process group (group from /proc/<pid>/stat, VmRSS from status). */
+export async function processGroupRss(pgid: number, procDir = "/proc"): Promise<number | undefined> {
+  let total = 0;
+  let found = false;
+  for (const entry of await readdir(procDir)) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = await readFile(`${procDir}/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited while we looked
+    }
+    // Fields after the parenthesised command name (which may itself hold spaces): state ppid pgrp …
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) !== pgid) continue;
+    const status = await readFile(`${procDir}/${entry}/status`, "utf8").catch(() => "");
+    const rssKb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    if (!rssKb) continue; // a zombie has no memory left
+    found = true;
+    total += Number(rssKb[1]) * 1024;
+  }
+  return found ? total : undefined;
+}

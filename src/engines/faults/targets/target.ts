@@ -1,0 +1,37 @@
+// One interface over every way a service can be controlled (DESIGN `control`): a process Gauntlet supervises, a
+// container, a Kubernetes workload, or user-given commands. Checks reach it through ctx.targets.get(service).
+export type TargetKind = "process" | "container" | "kubernetes" | "commands";
+
+export interface ServiceTarget {
+  readonly service: string;
+  readonly kind: TargetKind;
+  /** Whether the service's process/container/pod is running now. */
+  isRunning(): Promise<boolean>;
+  /** Hard kill: SIGKILL, container kill, pod delete. The target's own supervisor decides whether it comes back. */
+  kill(): Promise<void>;
+  /** Graceful stop. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  restart(): Promise<void>;
+  /** Freeze without killing: SIGSTOP to the process group, container pause. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Main pid when there is one on this host. */
+  pid(): Promise<number | undefined>;
+  /** Resident memory in bytes of everything the target runs (a process group's RSS, a container's usage). */
+  memoryBytes(): Promise<number | undefined>;
+}
+
+/** Thrown by a target that cannot do an operation (e.g. `commands` without a `pause` command). */
+export class UnsupportedOperation extends Error {
+  constructor(target: ServiceTarget, operation: string, hint: string) {
+    super(`${target.service} (${target.kind}) cannot ${operation}: ${hint}`);
+    this.name = "UnsupportedOperation";
+  }
+}
+
+export interface TargetLookup {
+  get(service: string): ServiceTarget | undefined;
+}
+
+export const NO_TARGETS: TargetLookup = { get: () => undefined };
