@@ -24,14 +24,7 @@ export interface DiffOptions {
 export const DEFAULT_DIFF_FROM = "latest~1";
 export const DEFAULT_DIFF_TO = "latest";
 
-/** `setExit` receives the command's exit code; without it the code goes to process.exitCode. */
-export function registerDiff(
-  program: Command,
-  io: CliIO,
-  setExit: (code: number) => void = (code) => {
-    process.exitCode = code;
-  },
-): void {
+export function registerDiff(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program
     .command("diff")
     .description("Show what changed between two recorded runs")

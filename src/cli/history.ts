@@ -50,14 +50,7 @@ export async function withHistoryStore<T>(
   }
 }
 
-/** `setExit` receives the command's exit code; without it the code goes to process.exitCode. */
-export function registerHistory(
-  program: Command,
-  io: CliIO,
-  setExit: (code: number) => void = (code) => {
-    process.exitCode = code;
-  },
-): void {
+export function registerHistory(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program
     .command("history")
     .description("List recorded assessment runs, newest first")

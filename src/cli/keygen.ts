@@ -10,13 +10,7 @@ export interface KeygenOptions {
   force?: boolean;
 }
 
-export function registerKeygen(
-  program: Command,
-  io: CliIO,
-  setExit: (code: number) => void = (code) => {
-    process.exitCode = code;
-  },
-): void {
+export function registerKeygen(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program
     .command("keygen")
     .description("create an Ed25519 key pair for signing certificates (gauntlet.key, gauntlet.pub)")

@@ -25,13 +25,7 @@ export function schemaCommand(io: CliIO): number {
   return 0;
 }
 
-export function registerSchema(
-  program: Command,
-  io: CliIO,
-  setExit: (code: number) => void = (code) => {
-    process.exitCode = code;
-  },
-): void {
+export function registerSchema(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program
     .command("schema")
     .description("print the JSON Schema of gauntlet.yaml (for editors: # yaml-language-server: $schema=…)")

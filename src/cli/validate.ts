@@ -46,13 +46,7 @@ function summary(spec: Spec): string {
   return parts.join(", ");
 }
 
-export function registerValidate(
-  program: Command,
-  io: CliIO,
-  setExit: (code: number) => void = (code) => {
-    process.exitCode = code;
-  },
-): void {
+export function registerValidate(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program
     .command("validate")
     .description("check a spec file and report every problem with its line and column")

@@ -16,13 +16,7 @@ export interface VerifyCommandOptions {
   cwd?: string;
 }
 
-export function registerVerify(
-  program: Command,
-  io: CliIO,
-  setExit: (code: number) => void = (code) => {
-    process.exitCode = code;
-  },
-): void {
+export function registerVerify(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program
     .command("verify")
     .description("verify a certificate: signature, validity window, evidence digests and revision")

@@ -143,7 +143,7 @@ describe("gauntlet history", () => {
   it("rejects a bad --limit from the command line", async () => {
     const io = memoryIO();
     const program = new Command().exitOverride().configureOutput({ writeErr: (s) => io.err(s) });
-    registerHistory(program, io);
+    registerHistory(program, io, () => {});
     for (const c of program.commands) c.exitOverride();
     await expect(program.parseAsync(["history", "--limit", "0"], { from: "user" })).rejects.toThrow(
       /whole number/,
