@@ -3,7 +3,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
-import { UserError } from "../cli/io.js";
+import { UserError } from "../core/errors.js";
 import { sha256 } from "../core/evidence.js";
 
 export const PRIVATE_KEY_FILE = "gauntlet.key";

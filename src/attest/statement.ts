@@ -1,8 +1,8 @@
 // The certificate: an in-toto Statement v1 whose subject is the system's revision and whose predicate carries the
 // verdict, the scores and a digest for every evidence file, wrapped in a DSSE envelope signed with Ed25519.
 import { writeFile } from "node:fs/promises";
-import { UserError } from "../cli/io.js";
 import type { Assessment, Revision, Verdict } from "../core/assessment.js";
+import { UserError } from "../core/errors.js";
 import type { EvidenceManifest } from "../core/evidence.js";
 import type { Category, Risk, Status } from "../core/types.js";
 import { type DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from "./dsse.js";

@@ -9,7 +9,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { UserError } from "../cli/io.js";
+import { UserError } from "../core/errors.js";
 import { listFiles, MANIFEST_FILE, sha256 } from "../core/evidence.js";
 import { CATEGORIES, RISKS, STATUSES } from "../core/types.js";
 import { parseSpec } from "../spec/loader.js";

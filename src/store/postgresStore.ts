@@ -1,8 +1,8 @@
 // The team history store: PostgreSQL through a small pool, parametrised queries only, migrations serialised by an
 // advisory lock so two gauntlet processes starting at once against a new database don't race.
 import pg from "pg";
-import { UserError } from "../cli/io.js";
 import type { Assessment, Verdict } from "../core/assessment.js";
+import { UserError } from "../core/errors.js";
 import { redactor } from "../core/redact.js";
 import { BOOTSTRAP_SQL, pendingMigrations } from "./migrations.js";
 import {

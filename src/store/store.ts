@@ -3,8 +3,8 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { UserError } from "../cli/io.js";
 import type { Assessment, Revision, Verdict } from "../core/assessment.js";
+import { UserError } from "../core/errors.js";
 
 export interface RunSummary {
   runId: string;
