@@ -5,7 +5,7 @@
 # Idempotent: installed packages are left as they are. Nothing is started here: the test run starts what it needs.
 set -euo pipefail
 
-packages=(postgresql shellcheck redis-server nginx wrk prometheus prometheus-alertmanager podman runc)
+packages=(postgresql shellcheck redis-server nginx wrk prometheus prometheus-alertmanager podman runc busybox-static)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
