@@ -6,7 +6,7 @@ import { UserError } from "../core/errors.js";
 import type { EvidenceManifest } from "../core/evidence.js";
 import type { Category, Risk, Status } from "../core/types.js";
 import { type DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from "./dsse.js";
-import { loadPrivateKey } from "./keys.js";
+import { loadPrivateKey, type SigningKey } from "./keys.js";
 
 export const STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 export const READINESS_PREDICATE_TYPE = "https://gauntlet.dev/attestation/readiness/v1";
@@ -35,6 +35,8 @@ export interface ReadinessPredicate {
   categories: Record<string, number | null>;
   checks: ReadinessCheck[];
   evidence: { manifestDigest: string; files: number };
+  /** Report file name (report.md, report.json, …) → hex sha256, so an edited report fails verification. */
+  reports?: Record<string, string>;
   issuedAt: string;
   validUntil: string;
   runId: string;
@@ -74,7 +76,7 @@ export function buildStatement(
   assessment: Assessment,
   manifest: EvidenceManifest,
   manifestDigest: string,
-  options: { issuedAt: Date; validForMs: number },
+  options: { issuedAt: Date; validForMs: number; reports?: Record<string, string> },
 ): ReadinessStatement {
   if (!(options.validForMs > 0)) {
     throw new UserError(
@@ -115,6 +117,7 @@ export function buildStatement(
         };
       }),
       evidence: { manifestDigest, files: manifestPaths.length },
+      ...(options.reports ? { reports: { ...options.reports } } : {}),
       issuedAt: options.issuedAt.toISOString(),
       validUntil: validUntil.toISOString(),
       runId: assessment.runId,
@@ -130,12 +133,20 @@ export async function createCertificate(
   assessment: Assessment,
   manifest: EvidenceManifest,
   manifestDigest: string,
-  options: { keyPath?: string; validForMs: number; now?: Date },
+  options: {
+    keyPath?: string;
+    /** An already loaded key (wins over keyPath): load it early so a bad key fails before the checks run. */
+    key?: SigningKey;
+    validForMs: number;
+    now?: Date;
+    reports?: Record<string, string>;
+  },
 ): Promise<Certificate> {
-  const key = options.keyPath ? await loadPrivateKey(options.keyPath) : undefined;
+  const key = options.key ?? (options.keyPath ? await loadPrivateKey(options.keyPath) : undefined);
   const statement = buildStatement(assessment, manifest, manifestDigest, {
     issuedAt: options.now ?? new Date(),
     validForMs: options.validForMs,
+    ...(options.reports ? { reports: options.reports } : {}),
   });
   const payload = Buffer.from(JSON.stringify(statement), "utf8");
   const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, key);

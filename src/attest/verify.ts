@@ -53,6 +53,7 @@ export type VerifyCheckName =
   | "statement"
   | "validity"
   | "evidence"
+  | "reports"
   | "subject";
 
 export interface VerifyCheckResult {
@@ -134,6 +135,7 @@ export async function verifyCertificate(options: VerifyOptions): Promise<VerifyR
     add("statement", false, statement.detail);
     add("validity", false, "not checked: the statement is unreadable");
     add("evidence", false, "not checked: the statement is unreadable");
+    add("reports", false, "not checked: the statement is unreadable");
     add("subject", false, "not checked: the statement is unreadable");
     return finish();
   }
@@ -149,6 +151,9 @@ export async function verifyCertificate(options: VerifyOptions): Promise<VerifyR
 
   const evidence = await checkEvidence(statement.value, options, certDir, cwd);
   add("evidence", evidence.ok, evidence.detail, evidence.skipped);
+
+  const reports = await checkReports(statement.value, certDir);
+  add("reports", reports.ok, reports.detail, reports.skipped);
 
   const subject = await checkSubject(statement.value, options, cwd);
   add("subject", subject.ok, subject.detail, subject.skipped);
@@ -181,31 +186,25 @@ async function resolveKey(
     }
     return { ok: true, detail: `${options.publicKeyPath} (keyid ${short(key.keyid)})`, key };
   }
-  const candidates = [
-    { file: path.join(certDir, PUBLIC_KEY_FILE), where: "beside the certificate" },
-    { file: path.join(cwd, DEFAULT_KEY_DIR, PUBLIC_KEY_FILE), where: `in ${DEFAULT_KEY_DIR}` },
-  ];
+  // Only a key the verifier controls is trusted: --key, or their own key store. A key lying beside the certificate
+  // proves nothing — whoever can replace the certificate can replace that key too.
+  const trusted = path.join(cwd, DEFAULT_KEY_DIR, PUBLIC_KEY_FILE);
   const seen: string[] = [];
-  for (const { file, where } of candidates) {
-    if (!(await isFile(file))) continue;
-    const shown = path.relative(cwd, file) || file;
-    let key: VerifyingKey;
+  if (await isFile(trusted)) {
+    const shown = path.relative(cwd, trusted) || trusted;
     try {
-      key = await loadPublicKey(file);
+      const key = await loadPublicKey(trusted);
+      if (signers.has(key.keyid)) return { ok: true, detail: `${shown} (keyid ${short(key.keyid)})`, key };
+      seen.push(`${shown} (keyid ${short(key.keyid)})`);
     } catch (error) {
       seen.push(`${shown} (${(error as Error).message})`);
-      continue;
     }
-    if (!signers.has(key.keyid)) {
-      seen.push(`${shown} (keyid ${short(key.keyid)})`);
-      continue;
-    }
-    // Anyone who can replace the certificate can replace a key next to it: say so, and how to pin the issuer.
-    return {
-      ok: true,
-      detail: `${shown} ${where} (keyid ${short(key.keyid)}); pass --key PATH to pin the issuer's key`,
-      key,
-    };
+  }
+  const beside = path.join(certDir, PUBLIC_KEY_FILE);
+  if (await isFile(beside)) {
+    seen.push(
+      `${path.relative(cwd, beside) || beside} beside the certificate (never trusted: pin the issuer's key)`,
+    );
   }
   const found = seen.length ? `; found ${seen.join(", ")}, none with keyid ${signerList}` : "";
   return { ok: false, detail: `no public key: pass --key PATH${found}` };
@@ -236,6 +235,7 @@ const statementSchema = z.object({
       }),
     ),
     evidence: z.object({ manifestDigest: hex64, files: z.number().int().min(0) }),
+    reports: z.record(z.string().regex(/^[\w.-]+$/, "a plain file name"), hex64).optional(),
     issuedAt: timestamp,
     validUntil: timestamp,
     runId: z.string(),
@@ -299,6 +299,35 @@ function checkValidity(issuedAt: string, validUntil: string, now: Date): Outcome
   return {
     ok: true,
     detail: `issued ${issuedAt}, valid until ${validUntil} (${days(until.getTime() - now.getTime())} left)`,
+  };
+}
+
+/** The reports beside the certificate must be the ones it signed; a report that was not copied along is only noted. */
+async function checkReports(statement: ReadinessStatement, certDir: string): Promise<Outcome> {
+  const reports = statement.predicate.reports;
+  if (!reports || Object.keys(reports).length === 0) {
+    return { ok: true, skipped: true, detail: "the certificate binds no report files" };
+  }
+  const matched: string[] = [];
+  const absent: string[] = [];
+  for (const [name, digest] of Object.entries(reports).sort()) {
+    const bytes = await readFile(path.join(certDir, name)).catch(() => null);
+    if (!bytes) {
+      absent.push(name);
+      continue;
+    }
+    if (sha256(bytes) !== digest) {
+      return {
+        ok: false,
+        detail: `${name} was changed after signing (sha256 differs from the signed digest)`,
+      };
+    }
+    matched.push(name);
+  }
+  const note = absent.length ? `; not present here: ${absent.join(", ")}` : "";
+  return {
+    ok: true,
+    detail: `${matched.length ? matched.join(", ") : "no report"} match${matched.length === 1 ? "es" : ""} the signed digests${note}`,
   };
 }
 

@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { checkIds } from "../checks/index.js";
 import { assess } from "../core/assess.js";
+import { redactor } from "../core/redact.js";
 import { REPORT_FILES, type ReportFormat } from "../report/index.js";
 import { suggest } from "../spec/suggest.js";
 import { parseDuration } from "../spec/units.js";
@@ -42,6 +43,9 @@ export async function assessCommand(specPath: string, flags: AssessFlags, io: Cl
   if (flags.validFor) {
     const parsed = parseDuration(flags.validFor);
     if (!parsed.ok) throw new UserError(`--valid-for: ${parsed.error}`);
+    if (parsed.value <= 0 || parsed.value > 3650 * 86_400_000) {
+      throw new UserError(`--valid-for ${flags.validFor}: write a duration between 1s and 3650d, e.g. 30d`);
+    }
     validForMs = parsed.value;
   }
 
@@ -60,8 +64,9 @@ export async function assessCommand(specPath: string, flags: AssessFlags, io: Cl
   process.on("SIGTERM", onSignal);
 
   // With --json, stdout carries the assessment only; progress goes to stderr.
+  const stream = flags.json ? process.stderr : process.stdout;
   const progress = createProgress(
-    (t) => (flags.json ? process.stderr : process.stdout).write(t),
+    (text) => stream.write(redactor.redact(text)),
     io.isTTY && !flags.json,
     flags.verbose,
   );

@@ -1,5 +1,6 @@
 // `gauntlet verify CERT`: one line per check, then VALID or INVALID with the first reason.
-// Exit codes: 0 valid, 2 invalid, 3 usage error (a file that does not exist, a key that is not an Ed25519 key).
+// Exit codes: 0 valid, 2 invalid, 3 usage error (a file that does not exist, a key that is not an Ed25519 key),
+// 5 valid but its verdict is below --require (a genuine NOT READY certificate must not pass a CI gate).
 import type { Command } from "commander";
 import { type VerifyOptions, type VerifyResult, verifyCertificate } from "../attest/verify.js";
 import { type CliIO, UserError } from "./io.js";
@@ -11,6 +12,8 @@ export interface VerifyCommandOptions {
   /** Spec whose current revision must match the certificate's subject. */
   spec?: string;
   json?: boolean;
+  /** Lowest verdict that counts as a pass: CERTIFIED or CONDITIONAL. */
+  require?: string;
   /** For tests: the clock and the folder that stands for the current directory. */
   now?: Date;
   cwd?: string;
@@ -23,7 +26,7 @@ export function registerVerify(program: Command, io: CliIO, setExit: (code: numb
     .argument("<cert>", "certificate file (DSSE envelope)")
     .option(
       "--key <pub>",
-      "public key to verify with (default: gauntlet.pub beside CERT, then .gauntlet/keys)",
+      "the issuer's public key (default: .gauntlet/keys/gauntlet.pub; a key beside CERT is never trusted)",
     )
     .option("--evidence <dir>", "evidence folder (default: evidence/ beside CERT)")
     .option("--no-evidence", "verify without the evidence folder (reported as not checked)")
@@ -31,13 +34,24 @@ export function registerVerify(program: Command, io: CliIO, setExit: (code: numb
       "--spec <path>",
       "spec whose current revision must match the certificate (default: ./gauntlet.yaml)",
     )
+    .option(
+      "--require <verdict>",
+      "also fail (exit 5) unless the verdict is at least CERTIFIED or CONDITIONAL",
+    )
     .option("--json", "print the result as JSON")
     .action(async (cert: string, options: VerifyCommandOptions) => {
       setExit(await verifyCommand(cert, options, io));
     });
 }
 
+const VERDICT_RANK: Record<string, number> = { "NOT READY": 0, CONDITIONAL: 1, CERTIFIED: 2 };
+export const EXIT_VERDICT_BELOW_REQUIRED = 5;
+
 export async function verifyCommand(cert: string, options: VerifyCommandOptions, io: CliIO): Promise<number> {
+  const required = options.require?.toUpperCase();
+  if (required !== undefined && !(required in VERDICT_RANK && required !== "NOT READY")) {
+    throw new UserError(`--require ${options.require}: write CERTIFIED or CONDITIONAL`);
+  }
   const verifyOptions: VerifyOptions = { certPath: cert };
   if (options.key) verifyOptions.publicKeyPath = options.key;
   // commander sets evidence to true when neither --evidence DIR nor --no-evidence is given.
@@ -91,7 +105,13 @@ export async function verifyCommand(cert: string, options: VerifyCommandOptions,
     }
     io.out(summary);
   }
-  return result.ok ? 0 : 2;
+  if (!result.ok) return 2;
+  const verdict = result.statement!.predicate.verdict;
+  if (required && VERDICT_RANK[verdict]! < VERDICT_RANK[required]!) {
+    io.err(`verdict ${verdict} is below the required ${required}`);
+    return EXIT_VERDICT_BELOW_REQUIRED;
+  }
+  return 0;
 }
 
 function summarize(result: VerifyResult): string {

@@ -3,11 +3,12 @@
 // --out when given, so a report folder is self-contained: reports, certificate, evidence and its manifest.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, cp, mkdir, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
+import { loadPrivateKey } from "../attest/keys.js";
 import { computeRevision } from "../attest/revision.js";
-import { createCertificate } from "../attest/statement.js";
+import { createCertificate, writeCertificate } from "../attest/statement.js";
 import { allChecks, checkIds } from "../checks/index.js";
 
 import { REPORT_FILES, type ReportFormat, render } from "../report/index.js";
@@ -17,7 +18,7 @@ import { openStore } from "../store/store.js";
 import { TOOL_VERSION } from "../version.js";
 import { ASSESSMENT_SCHEMA_VERSION, type Assessment } from "./assessment.js";
 import { UserError } from "./errors.js";
-import { EvidenceStore, MANIFEST_FILE } from "./evidence.js";
+import { EvidenceStore, MANIFEST_FILE, sha256 } from "./evidence.js";
 import { planChecks } from "./planner.js";
 import { RollbackLedger } from "./rollbacks.js";
 import { type RunEvent, runPlan } from "./runner.js";
@@ -67,6 +68,9 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
   const emit = options.onEvent ?? (() => {});
   const loaded = await loadSpec(options.specPath, { env, checkIds: checkIds() });
   const { spec } = loaded;
+  // A missing or unusable key must stop the run before minutes of checks, not after.
+  const signer = options.keyPath ? await loadPrivateKey(options.keyPath) : undefined;
+  for (const warning of signer?.warnings ?? []) emit({ type: "system", message: `warning: ${warning}` });
 
   const startedAt = now();
   const runId = newRunId(startedAt);
@@ -156,41 +160,40 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
     certificate: null,
   };
 
+  // Reports are rendered before signing so the certificate can bind their digests; what they say about the
+  // certificate (key, validity) is known before the signature exists.
+  const validForMs = options.validForMs ?? spec.certificate.validFor;
+  if (!cancelled) {
+    assessment.certificate = {
+      file: CERTIFICATE_FILE,
+      signed: signer !== undefined,
+      ...(signer ? { keyid: signer.keyid } : {}),
+      validUntil: new Date(finishedAt.getTime() + validForMs).toISOString(),
+      ...(signer
+        ? {}
+        : {
+            note: "no signing key was given (gauntlet keygen, then --key); this report is not a certificate",
+          }),
+    };
+  }
   const files: string[] = [];
+  const reportDigests: Record<string, string> = {};
+  for (const format of options.formats ?? (Object.keys(REPORT_FILES) as ReportFormat[])) {
+    const text = render(format, assessment);
+    await writeFile(path.join(runDir, REPORT_FILES[format]), text);
+    reportDigests[REPORT_FILES[format]] = sha256(text);
+    files.push(REPORT_FILES[format]);
+  }
   if (!cancelled) {
     // A cancelled run is reported (honestly, with its UNVERIFIED checks) but never certified.
     const certificate = await createCertificate(assessment, sealed.manifest, sealed.digest, {
-      ...(options.keyPath ? { keyPath: options.keyPath } : {}),
-      validForMs: options.validForMs ?? spec.certificate.validFor,
+      ...(signer ? { key: signer } : {}),
+      validForMs,
       now: finishedAt,
+      reports: reportDigests,
     });
-    await writeFile(
-      path.join(runDir, CERTIFICATE_FILE),
-      `${JSON.stringify(certificate.envelope, null, 2)}\n`,
-    );
-    files.push(CERTIFICATE_FILE);
-    assessment.certificate = {
-      file: CERTIFICATE_FILE,
-      signed: certificate.signed,
-      ...(certificate.keyid ? { keyid: certificate.keyid } : {}),
-      validUntil: certificate.validUntil,
-      ...(certificate.signed
-        ? {}
-        : {
-            note: "unsigned: no signing key was given (gauntlet keygen, then --key); this is not a certificate",
-          }),
-    };
-    // The public key beside the certificate lets `gauntlet verify` run in the folder; pin it with --key for trust.
-    const publicKey = options.keyPath ? path.join(path.dirname(options.keyPath), "gauntlet.pub") : null;
-    if (certificate.signed && publicKey && existsSync(publicKey)) {
-      await copyFile(publicKey, path.join(runDir, "gauntlet.pub"));
-      files.push("gauntlet.pub");
-    }
-  }
-
-  for (const format of options.formats ?? (Object.keys(REPORT_FILES) as ReportFormat[])) {
-    await writeFile(path.join(runDir, REPORT_FILES[format]), render(format, assessment));
-    files.push(REPORT_FILES[format]);
+    await writeCertificate(path.join(runDir, CERTIFICATE_FILE), certificate.envelope);
+    files.unshift(CERTIFICATE_FILE);
   }
 
   let storeWarning: string | undefined;

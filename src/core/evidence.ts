@@ -19,6 +19,7 @@ export class EvidenceStore {
   readonly dir: string;
   readonly #redactor: Redactor;
   readonly #used = new Set<string>();
+  readonly #closed = new Set<string>();
 
   constructor(dir: string, redactor: Redactor = defaultRedactor) {
     this.dir = dir;
@@ -32,7 +33,15 @@ export class EvidenceStore {
     };
   }
 
+  /** After a check has ended its writer refuses: a late file would be missing from the sealed manifest. */
+  close(checkId: string): void {
+    this.#closed.add(checkId);
+  }
+
   async #write(checkId: string, name: string, content: string | Uint8Array): Promise<string> {
+    if (this.#closed.has(checkId)) {
+      throw new Error(`evidence "${name}" written after the check ${checkId} had ended`);
+    }
     const safe = name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_");
     let relative = `${checkId}/${safe}`;
     // Two findings may name the same file: keep both rather than overwrite evidence.
@@ -43,8 +52,13 @@ export class EvidenceStore {
     this.#used.add(relative);
     const absolute = path.join(this.dir, relative);
     await mkdir(path.dirname(absolute), { recursive: true });
-    const text = typeof content === "string" ? content : Buffer.from(content).toString("utf8");
-    await writeFile(absolute, this.#redactor.redact(text));
+    // Binary evidence goes through latin1, which maps bytes to characters one to one, so redaction keeps every
+    // other byte intact (ASCII secrets are still found).
+    const bytes =
+      typeof content === "string"
+        ? this.#redactor.redact(content)
+        : Buffer.from(this.#redactor.redact(Buffer.from(content).toString("latin1")), "latin1");
+    await writeFile(absolute, bytes);
     return relative;
   }
 

@@ -1,12 +1,12 @@
-// Planning: which checks run, which are N/A and why. --only/--skip never make a check vanish from the score: a check
-// that applies but was left out is UNVERIFIED ("not run"), so a partial run cannot look like a clean one.
+// Planning: which checks run, which are N/A and why. A check that applies but is not run — left out by --only/--skip,
+// or destructive without consent — is UNVERIFIED ("not run"), so a partial run cannot look like a clean one.
 import type { Spec } from "../spec/schema.js";
 import type { Check } from "./types.js";
 
 export type PlanEntry =
   | { check: Check; action: "run" }
   | { check: Check; action: "na"; reason: string }
-  | { check: Check; action: "excluded"; reason: string }
+  | { check: Check; action: "excluded"; reason: string; toVerify: string }
   | { check: Check; action: "error"; reason: string };
 
 export interface PlanOptions {
@@ -32,15 +32,30 @@ export function planChecks(checks: Check[], spec: Spec, options: PlanOptions): P
     }
     if (applies !== true) return { check, action: "na", reason: applies.reason };
     if (check.meta.destructive && !options.allowDestructive) {
+      // It applies but was not run: UNVERIFIED, never N/A, or a system would certify without a single fault test.
       return {
         check,
-        action: "na",
-        reason: "destructive check: enable with `destructive: true` in the spec or --allow-destructive",
+        action: "excluded",
+        reason: "not run: destructive (load or fault injection) and not allowed for this run",
+        toVerify: "allow destructive checks: `destructive: true` in the spec or --allow-destructive",
       };
     }
-    if (only && !only.has(check.meta.id))
-      return { check, action: "excluded", reason: "not run: left out by --only" };
-    if (skip.has(check.meta.id)) return { check, action: "excluded", reason: "not run: left out by --skip" };
+    if (only && !only.has(check.meta.id)) {
+      return {
+        check,
+        action: "excluded",
+        reason: "not run: left out by --only",
+        toVerify: "run it (add it to --only)",
+      };
+    }
+    if (skip.has(check.meta.id)) {
+      return {
+        check,
+        action: "excluded",
+        reason: "not run: left out by --skip",
+        toVerify: "run it (drop it from --skip)",
+      };
+    }
     return { check, action: "run" };
   });
   // Non-destructive first (they may run concurrently), destructive last and one at a time.

@@ -3,8 +3,18 @@
 
 export const REDACTED = "[REDACTED]";
 
-/** Shorter values would redact ordinary words and numbers; such weak secrets are flagged by checks instead. */
-const MIN_SECRET_LENGTH = 4;
+/**
+ * Registered values shorter than this would redact ordinary words and numbers everywhere. Short secrets in the two
+ * places secrets are recognisable by shape (URL passwords, secret-named query parameters) are masked whatever their
+ * length; requiredEnvPresent warns about short required values.
+ */
+export const MIN_SECRET_LENGTH = 4;
+
+// scheme://user:PASSWORD@ — the password is masked by position, so its length does not matter.
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/@:'"<>]*:)([^\s/@'"<>]+)(@)/gi;
+// ?token=…&sig=… — values of query parameters whose names say they are credentials.
+const SECRET_QUERY =
+  /([?&](?:access_token|refresh_token|id_token|token|api[_-]?key|apikey|key|secret|client_secret|password|passwd|pwd|sig|signature|auth|x-amz-signature|x-amz-credential|x-goog-signature)=)([^&#\s'"<>]+)/gi;
 
 export class Redactor {
   readonly #secrets = new Set<string>();
@@ -40,20 +50,43 @@ export class Redactor {
   }
 
   redact(text: string): string {
-    if (this.#secrets.size === 0 || text.length === 0) return text;
-    if (!this.#pattern) {
-      // Longest first so a secret that contains another is replaced whole.
-      const sorted = [...this.#secrets].sort((a, b) => b.length - a.length);
-      this.#pattern = new RegExp(sorted.map(escapeRegExp).join("|"), "g");
+    if (text.length === 0) return text;
+    let out = text;
+    if (this.#secrets.size > 0) {
+      if (!this.#pattern) {
+        // Longest first so a secret that contains another is replaced whole.
+        const sorted = [...this.#secrets].sort((a, b) => b.length - a.length);
+        this.#pattern = new RegExp(sorted.map(escapeRegExp).join("|"), "g");
+      }
+      out = out.replace(this.#pattern, REDACTED);
     }
-    return text.replace(this.#pattern, REDACTED);
+    if (out.includes("@"))
+      out = out.replace(URL_PASSWORD, (_, before, password, at) =>
+        password === REDACTED ? `${before}${password}${at}` : `${before}${REDACTED}${at}`,
+      );
+    if (out.includes("=")) out = out.replace(SECRET_QUERY, (_, name) => `${name}${REDACTED}`);
+    return out;
   }
 
-  /** Redacts every string inside a JSON-like value (keys included). */
-  redactValue<T>(value: T): T {
-    return JSON.parse(this.redact(JSON.stringify(value))) as T;
+  /**
+   * Redacts every string inside a JSON-like value, keys included, keeping its structure: numbers, booleans and the
+   * keys named in `keep` (e.g. a finding's status) are left as they are.
+   */
+  redactValue<T>(value: T, keep: ReadonlySet<string> = NOTHING): T {
+    if (typeof value === "string") return this.redact(value) as T;
+    if (Array.isArray(value)) return value.map((item) => this.redactValue(item, keep)) as T;
+    if (value !== null && typeof value === "object") {
+      const copy: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value)) {
+        copy[this.redact(key)] = keep.has(key) ? item : this.redactValue(item, keep);
+      }
+      return copy as T;
+    }
+    return value;
   }
 }
+
+const NOTHING: ReadonlySet<string> = new Set();
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

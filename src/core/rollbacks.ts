@@ -13,18 +13,29 @@ export interface RollbackFailure {
   error: string;
 }
 
+/** One undo action that hangs must not keep every later one from running. */
+export const UNDO_TIMEOUT_MS = 60_000;
+
 export class RollbackScope implements RollbackRegistry {
   readonly owner: string;
   readonly #entries: Entry[] = [];
   readonly #failures: RollbackFailure[] = [];
+  readonly #undoTimeoutMs: number;
+  #closed = false;
 
-  constructor(owner: string) {
+  constructor(owner: string, undoTimeoutMs = UNDO_TIMEOUT_MS) {
     this.owner = owner;
+    this.#undoTimeoutMs = undoTimeoutMs;
   }
 
   add(name: string, undo: Rollback): { runNow(): Promise<void> } {
     const entry: Entry = { name, undo, done: false };
     this.#entries.push(entry);
+    if (this.#closed) {
+      // The check outlived its scope (it ignored its abort signal): whatever it just did is undone at once.
+      this.#failures.push({ name, error: "registered after the check had ended; undone at once" });
+      void this.#runOne(entry);
+    }
     return { runNow: () => this.#runOne(entry) };
   }
 
@@ -38,6 +49,7 @@ export class RollbackScope implements RollbackRegistry {
 
   /** Runs every pending undo action, newest first. Never throws: failures are recorded and returned. */
   async runAll(): Promise<RollbackFailure[]> {
+    this.#closed = true;
     for (const entry of [...this.#entries].reverse()) await this.#runOne(entry);
     return [...this.#failures];
   }
@@ -45,13 +57,22 @@ export class RollbackScope implements RollbackRegistry {
   async #runOne(entry: Entry): Promise<void> {
     if (entry.done) return;
     entry.done = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`did not finish within ${Math.round(this.#undoTimeoutMs / 1000)} s`)),
+        this.#undoTimeoutMs,
+      );
+    });
     try {
-      await entry.undo();
+      await Promise.race([Promise.resolve().then(entry.undo), timeout]);
     } catch (error) {
       this.#failures.push({
         name: entry.name,
         error: error instanceof Error ? error.message : String(error),
       });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

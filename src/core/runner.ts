@@ -5,6 +5,7 @@
 import type { TargetLookup } from "../engines/faults/targets/target.js";
 import { worstStatus } from "../scoring/statuses.js";
 import type { Spec } from "../spec/schema.js";
+import { formatDuration } from "../spec/units.js";
 import type { CheckResult } from "./assessment.js";
 import { createCheckContext } from "./context.js";
 import type { EvidenceStore } from "./evidence.js";
@@ -34,8 +35,15 @@ export interface RunOptions {
   concurrency?: number;
   clock?: Clock;
   targets?: TargetLookup;
+  /** How long an aborted check may take to wind down before its rollbacks run (default ABORT_GRACE_MS). */
+  abortGraceMs?: number;
   onEvent?: (event: RunEvent) => void;
 }
+
+/** How long an aborted check may take to wind down (its own cleanup) before its rollbacks are run for it. */
+export const ABORT_GRACE_MS = 5_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 class CheckTimeout extends Error {}
 class RunCancelled extends Error {}
@@ -47,13 +55,9 @@ export async function runPlan(options: RunOptions): Promise<CheckResult[]> {
   for (const entry of options.plan) {
     if (entry.action === "run") continue;
     const status: Status = entry.action === "na" ? "NA" : entry.action === "error" ? "ERROR" : "UNVERIFIED";
-    const result = resultOf(
-      entry.check,
-      status,
-      0,
-      [finding(entry.check, status, entry.reason)],
-      entry.reason,
-    );
+    const only = finding(entry.check, status, entry.reason);
+    if (entry.action === "excluded") only.toVerify = entry.toVerify;
+    const result = resultOf(entry.check, status, 0, [only], entry.reason);
     results.set(entry.check.meta.id, result);
     emit({ type: "end", result });
   }
@@ -108,6 +112,7 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
 
   let findings: Finding[];
   let reason: string | undefined;
+  let running: Promise<FindingInput[]> | undefined;
   try {
     const ctx = createCheckContext({
       spec: options.spec,
@@ -125,12 +130,14 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
     // Racing the abort means a check that ignores its signal still cannot hold the run past its timeout.
     const aborted = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => controller.abort(new CheckTimeout(`timed out after ${Math.round(timeoutMs / 1000)} s`)),
+        () => controller.abort(new CheckTimeout(`timed out after ${formatDuration(timeoutMs)}`)),
         timeoutMs,
       );
       controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
     });
-    const raw = await Promise.race([check.run(ctx), aborted]);
+    running = check.run(ctx);
+    running.catch(() => {}); // once abandoned after a timeout, its late failure must not crash the run
+    const raw = await Promise.race([running, aborted]);
     findings = normalise(check, raw);
   } catch (error) {
     if (error instanceof CheckTimeout || error instanceof RunCancelled) {
@@ -158,7 +165,12 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
     options.signal?.removeEventListener("abort", onRunAbort);
   }
 
+  if (controller.signal.aborted && running) {
+    // Give a check that honours its signal a moment to finish undoing what it did before its scope is closed.
+    await Promise.race([running.catch(() => {}), sleep(options.abortGraceMs ?? ABORT_GRACE_MS)]);
+  }
   const failures = await options.ledger.close(scope);
+  options.evidence.close(check.meta.id);
   for (const failure of failures) {
     // A rollback that failed leaves the system altered: that is worth an ERROR of its own.
     findings.push(finding(check, "ERROR", `rollback "${failure.name}" failed: ${failure.error}`));
@@ -174,9 +186,12 @@ function normalise(check: Check, raw: unknown): Finding[] {
     if (!STATUSES.includes(input?.status)) {
       return finding(check, "ERROR", `the check returned an invalid status ${JSON.stringify(input?.status)}`);
     }
-    return redactor.redactValue({ ...input, checkId: check.meta.id });
+    return redactor.redactValue({ ...input, checkId: check.meta.id }, FINDING_KEYS_KEPT);
   });
 }
+
+// A secret that happens to equal a status or an id must not rewrite them (a FAIL turned into "[REDACTED]").
+const FINDING_KEYS_KEPT: ReadonlySet<string> = new Set(["status", "checkId"]);
 
 function finding(check: Check, status: Status, message: string): Finding {
   return { checkId: check.meta.id, status, message: redactor.redact(message) };

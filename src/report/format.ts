@@ -130,16 +130,16 @@ export function plural(count: number, singular: string, pluralForm = `${singular
  * hide a secret) and the output redacted again as the last step (defence in depth: findings are redacted already).
  */
 export function renderRedacted(assessment: Assessment, render: (assessment: Assessment) => string): string {
-  return redactor.redact(render(redactStrings(assessment)));
+  return redactor.redact(render(redactor.redactValue(assessment, KEEP)));
 }
 
-function redactStrings<T>(value: T): T {
-  if (typeof value === "string") return redactor.redact(value) as T;
-  if (Array.isArray(value)) return value.map((item) => redactStrings(item)) as T;
-  if (value !== null && typeof value === "object") {
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) copy[redactor.redact(key)] = redactStrings(item);
-    return copy as T;
-  }
-  return value;
-}
+/** Fields whose values are enumerations the reporters switch on; a secret equal to one must not change them. */
+const KEEP: ReadonlySet<string> = new Set([
+  "status",
+  "risk",
+  "category",
+  "verdict",
+  "state",
+  "kind",
+  "effort",
+]);

@@ -21,7 +21,8 @@ export function applyWaivers(
     reason: w.reason,
     approvedBy: w.approvedBy,
     expires: w.expires,
-    state: now.getTime() >= waiverExpiry(w.expires) ? "expired" : "unused",
+    // An expiry that cannot be read counts as expired: a waiver must never become permanent by accident.
+    state: !(now.getTime() < waiverExpiry(w.expires)) ? "expired" : "unused",
     appliedTo: 0,
   }));
 

@@ -88,7 +88,7 @@ const NOT_SECRET = new Set(["PWD", "OLDPWD"]);
 
 /**
  * Whether a variable or key name looks like it holds a secret: one of its word parts (split at _, -, . and camelCase)
- * contains PASS, PWD, SECRET, TOKEN, KEY, CRED, AUTH, PRIVATE, SALT or DSN, in any case. It errs on the side of
+ * contains PASS, PWD, SECRET, TOKEN, KEY, CRED, AUTH, PRIVATE, SALT or DSN, or is PW, in any case. It errs on the side of
  * redacting: DB_PASSWORD, PGPASSWORD, apiKey, GITHUB_TOKEN, Authorization all match (and so does AUTHOR).
  */
 export function looksSecret(name: string): boolean {
@@ -97,7 +97,8 @@ export function looksSecret(name: string): boolean {
     .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .toUpperCase()
     .split(/[^A-Z0-9]+/);
-  return parts.some((part) => SECRET_MARKERS.some((marker) => part.includes(marker)));
+  // PW only as a whole part (DB_PW, REDIS_PW): inside words it is too common (UPWARD).
+  return parts.some((part) => part === "PW" || SECRET_MARKERS.some((marker) => part.includes(marker)));
 }
 
 export interface UrlPassword {

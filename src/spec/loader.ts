@@ -42,7 +42,19 @@ export interface LoadOptions {
 export async function loadSpec(file: string, options: LoadOptions = {}): Promise<LoadedSpec> {
   const path = resolve(file);
   const text = await readSpecFile(path);
-  return { spec: parseSpec(text, path, options), path, dir: dirname(path), text };
+  const spec = parseSpec(text, path, options);
+  registerEnvironmentSecrets(spec, options.env ?? process.env);
+  return { spec, path, dir: dirname(path), text };
+}
+
+/**
+ * Values that must never be printed, known before any check runs: the required deployment variables (whatever their
+ * names) and every variable of the environment whose name looks secret — supervised services inherit them and may
+ * echo them into logs that become evidence.
+ */
+function registerEnvironmentSecrets(spec: Spec, env: NodeJS.ProcessEnv): void {
+  for (const name of spec.deployment?.env?.required ?? []) redactor.add(env[name]);
+  for (const [name, value] of Object.entries(env)) if (looksSecret(name)) redactor.add(value);
 }
 
 async function readSpecFile(path: string): Promise<string> {
@@ -176,6 +188,8 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
     report(at(0), `the YAML cannot be expanded: ${(error as Error).message}`, "use fewer aliases (*name)");
     throw new SpecError(problems);
   }
+  // Again on the expanded data: a secret reached through an alias (API_TOKEN: *t) has no scalar of its own above.
+  registerSecretValues(data, undefined);
 
   const result = specSchema.safeParse(data, { reportInput: true });
   const place = (draft: Draft) => {
@@ -189,6 +203,17 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
 
   if (problems.length > 0 || !result.success) throw new SpecError(problems);
   return result.data;
+}
+
+function registerSecretValues(value: unknown, key: string | undefined): void {
+  if (typeof value === "string") {
+    if (key !== undefined && looksSecret(key)) redactor.add(value);
+    for (const password of urlPasswords(value)) redactor.addFromUrl(password.url);
+  } else if (Array.isArray(value)) {
+    for (const item of value) registerSecretValues(item, key);
+  } else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) registerSecretValues(v, k);
+  }
 }
 
 function syntaxProblem(code: string, message: string, lineText: string): [string, string] {

@@ -210,7 +210,17 @@ const isoDate = z
   .regex(
     /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/,
     "write the date as YYYY-MM-DD, e.g. 2027-03-01",
-  );
+  )
+  // 2020-13-45 matches the pattern and 2027-02-30 rolls over to March: only a date that exists is accepted.
+  .refine((text) => {
+    const day = text.slice(0, 10);
+    const parsed = new Date(`${day}T00:00:00Z`);
+    return (
+      !Number.isNaN(parsed.getTime()) &&
+      parsed.toISOString().slice(0, 10) === day &&
+      !Number.isNaN(Date.parse(text))
+    );
+  }, "no such date: write a real calendar date as YYYY-MM-DD, e.g. 2027-03-01");
 
 const waiver = z.strictObject({
   check: z.string().min(1),
@@ -252,9 +262,17 @@ const scoring = z
     path: ["conditionalAt"],
   });
 
+const MAX_VALIDITY_MS = 3650 * 86_400_000;
+
 const certificate = z.strictObject({
-  /** How long a certificate stays valid after issue. */
-  validFor: duration().default(90 * 86_400_000),
+  /** How long a certificate stays valid after issue; a readiness verdict ages, so ten years at most. */
+  validFor: duration()
+    .refine((ms) => ms > 0, "a certificate must be valid for some time: write e.g. 90d")
+    .refine(
+      (ms) => ms <= MAX_VALIDITY_MS,
+      "at most 3650d: a readiness verdict this old means nothing; write e.g. 90d",
+    )
+    .default(90 * 86_400_000),
 });
 
 export const specSchema = z

@@ -73,6 +73,19 @@ describe("demo systems, assessed for real", () => {
     expect(rejected.code).toBe(2);
     writeFileSync(cert, original);
 
+    // The reports are bound too: an edited figure in report.md fails verification.
+    const reportMd = path.join(out, "report.md");
+    const reportOriginal = readFileSync(reportMd, "utf8");
+    writeFileSync(reportMd, reportOriginal.replace("CERTIFIED", "CERTIFIED!"));
+    const editedReport = await runCli(["verify", cert, "--key", pub], { cwd: work });
+    expect(editedReport.code).toBe(2);
+    expect(editedReport.stdout).toMatch(/report\.md was changed/);
+    writeFileSync(reportMd, reportOriginal);
+
+    // A public key dropped beside the certificate is never trusted: only --key or the verifier's own key store.
+    writeFileSync(path.join(out, "gauntlet.pub"), readFileSync(pub));
+    expect((await runCli(["verify", cert], { cwd: work })).code).toBe(2);
+
     const evidenceFile = allFiles(path.join(out, "evidence")).find((f) => !f.endsWith("manifest.json"))!;
     const evidenceOriginal = readFileSync(evidenceFile);
     writeFileSync(evidenceFile, Buffer.concat([evidenceOriginal, Buffer.from(" ")]));
@@ -102,6 +115,13 @@ describe("demo systems, assessed for real", () => {
     expect(byId("deployScriptsValid").status).toBe("FAIL");
     expect(byId("requiredEnvPresent").status).toBe("FAIL");
     expect(report.verdict.verdict).toBe("NOT READY");
+    // A genuine NOT READY certificate verifies, but fails a gate that requires CERTIFIED.
+    const cert = path.join(out, "certificate.dsse.json");
+    const pub = path.join(keys, "gauntlet.pub");
+    expect((await runCli(["verify", cert, "--key", pub], { cwd: work })).code).toBe(0);
+    expect((await runCli(["verify", cert, "--key", pub, "--require", "CERTIFIED"], { cwd: work })).code).toBe(
+      5,
+    );
   }, 90_000);
 
   it("no secret value appears in any file under .gauntlet/ or the output folders", () => {

@@ -75,12 +75,13 @@ describe("gauntlet verify", () => {
     const { certPath, pub } = await certify(dir);
     const io = memoryIO();
     expect(await verifyCommand(certPath, { key: pub, now, cwd: dir }, io)).toBe(0);
-    expect(io.stdout).toHaveLength(9);
+    expect(io.stdout).toHaveLength(10);
     expect(io.stdout[0]).toMatch(/^✓ envelope +DSSE envelope with 1 signature$/);
     expect(io.stdout[3]).toMatch(/^✓ signature/);
-    expect(io.stdout[7]).toMatch(/^– subject +not checked/);
-    expect(io.stdout[8]).toBe(
-      "VALID: orders NOT READY, valid until 2026-04-13T00:00:00.000Z (not checked: subject)",
+    expect(io.stdout[7]).toMatch(/^– reports +the certificate binds no report files/);
+    expect(io.stdout[8]).toMatch(/^– subject +not checked/);
+    expect(io.stdout[9]).toBe(
+      "VALID: orders NOT READY, valid until 2026-04-13T00:00:00.000Z (not checked: reports, subject)",
     );
   });
 
@@ -136,7 +137,7 @@ describe("gauntlet verify", () => {
     expect(await verifyCommand(certPath, { key: pub, json: true, now, cwd: dir }, io)).toBe(0);
     const parsed = JSON.parse(io.stdout.join("\n"));
     expect(parsed.valid).toBe(true);
-    expect(parsed.results).toHaveLength(8);
+    expect(parsed.results).toHaveLength(9);
     expect(parsed.certificate).toMatchObject({ system: { name: "orders" }, verdict: "NOT READY" });
   });
 
@@ -153,18 +154,19 @@ describe("gauntlet verify", () => {
       return { code: codes[0], out: io.stdout.join("\n") };
     };
     // The certificate was issued for 2026-03-14 + 30 days: by the real clock it may have expired, so look at lines.
-    const plain = await run();
-    expect(plain.out).toMatch(/✓ key .*gauntlet\.pub beside the certificate/);
+    const untrusted = await run();
+    expect(untrusted.out).toMatch(/✗ key .*never trusted/);
+    const plain = await run("--key", pub);
     expect(plain.out).toMatch(/✓ evidence .*manifest and 1 file match/);
     const noEvidence = await run("--no-evidence", "--key", pub);
     expect(noEvidence.out).toMatch(/– evidence .*skipped \(--no-evidence\)/);
     const evidence = await run("--evidence", path.join(dir, "nowhere"));
     expect(evidence.code).toBe(3);
-    const json = await run("--json");
-    expect(JSON.parse(json.out).results).toHaveLength(8);
+    const json = await run("--json", "--key", pub);
+    expect(JSON.parse(json.out).results).toHaveLength(9);
     const spec = path.join(dir, "gauntlet.yaml");
     await writeFile(spec, "version: 1\nsystem: { name: orders }\n");
-    const withSpec = await run("--spec", spec);
+    const withSpec = await run("--spec", spec, "--key", pub);
     expect(withSpec.out).toMatch(/✗ subject .*names commit 3f9c2b7e1d4a/);
     expect(await readFile(certPath, "utf8")).toContain('"payloadType"');
   });

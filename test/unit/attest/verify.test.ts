@@ -74,6 +74,7 @@ describe("verifyCertificate", () => {
       "statement",
       "validity",
       "evidence",
+      "reports",
       "subject",
     ]);
     expect(result.results.filter((r) => !r.ok)).toEqual([]);
@@ -120,24 +121,22 @@ describe("verifyCertificate", () => {
   });
 
   describe("key resolution", () => {
-    it("uses gauntlet.pub beside the certificate, and says the key is not pinned", async () => {
+    it("never trusts gauntlet.pub beside the certificate: whoever replaces one can replace both", async () => {
       const { base, keys, runDir } = await issue();
       await copyFile(keys.publicKeyPath, path.join(runDir, "gauntlet.pub"));
       const result = await verifyCertificate({ ...base, publicKeyPath: undefined });
-      expect(result.ok).toBe(true);
-      expect(byCheck(result.results).key!.detail).toMatch(
-        /gauntlet\.pub beside the certificate .*--key PATH/,
-      );
+      expect(result.ok).toBe(false);
+      expect(byCheck(result.results).key!.detail).toMatch(/never trusted.*|pass --key/);
     });
 
-    it("then .gauntlet/keys/gauntlet.pub in the current folder", async () => {
+    it("trusts the verifier's own .gauntlet/keys/gauntlet.pub in the current folder", async () => {
       const { base, keys } = await issue();
       const keyDir = path.join(base.cwd!, ".gauntlet", "keys");
       await mkdir(keyDir, { recursive: true });
       await copyFile(keys.publicKeyPath, path.join(keyDir, "gauntlet.pub"));
       const result = await verifyCertificate({ ...base, publicKeyPath: undefined });
       expect(result.ok).toBe(true);
-      expect(byCheck(result.results).key!.detail).toMatch(/in \.gauntlet\/keys/);
+      expect(byCheck(result.results).key!.detail).toMatch(/\.gauntlet\/keys\/gauntlet\.pub/);
     });
 
     it("skips a key whose keyid does not match and asks for --key", async () => {

@@ -42,4 +42,28 @@ describe("Redactor", () => {
     expect(r.redact("token-extended")).toBe(REDACTED);
     expect(r.redactValue({ nested: ["a token-extended b"] })).toEqual({ nested: [`a ${REDACTED} b`] });
   });
+
+  it("masks URL passwords and secret query parameters by shape, however short", () => {
+    const r = new Redactor();
+    expect(r.redact("connect to http://u:abc@db:5432/x failed")).toBe(
+      `connect to http://u:${REDACTED}@db:5432/x failed`,
+    );
+    expect(r.redact("GET /healthz?sig=s1&name=api&access_token=xy")).toBe(
+      `GET /healthz?sig=${REDACTED}&name=api&access_token=${REDACTED}`,
+    );
+    expect(r.redact("mailto:ops@example.com and user@host")).toBe("mailto:ops@example.com and user@host");
+  });
+
+  it("keeps structure when redacting values: numbers stay numbers, kept keys are not rewritten", () => {
+    const r = new Redactor();
+    r.add("18999");
+    r.add("FAIL");
+    const value = { port: 18999, status: "FAIL", message: "port 18999 FAIL", nested: [{ ok: true }] };
+    expect(r.redactValue(value, new Set(["status"]))).toEqual({
+      port: 18999,
+      status: "FAIL",
+      message: `port ${REDACTED} ${REDACTED}`,
+      nested: [{ ok: true }],
+    });
+  });
 });

@@ -54,6 +54,7 @@ async function run(
     ledger,
     allowDestructive: opts.allowDestructive ?? false,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    abortGraceMs: 500,
     onEvent: (e) => events.push(e),
   });
   return { results, events, byId: (id: string) => results.find((r) => r.checkId === id)! };
@@ -130,6 +131,28 @@ describe("runner", () => {
     expect(byId("later").status).toBe("UNVERIFIED");
   });
 
+  it("a fault injected after the timeout is still undone, and late evidence is refused", async () => {
+    let undone = false;
+    let lateWrite: unknown;
+    const late = fakeCheck(
+      "late",
+      async (ctx) => {
+        await new Promise((r) => setTimeout(r, 900)); // ignores its signal, outlives timeout + grace
+        ctx.rollbacks.add("undo late fault", () => {
+          undone = true;
+        });
+        lateWrite = await ctx.evidence.write("late.json", "{}").catch((error: Error) => error);
+        return [{ status: "PASS", message: "too late" }];
+      },
+      { timeoutMs: 200 },
+    );
+    const { byId } = await run([late]);
+    expect(byId("late").status).toBe("UNVERIFIED");
+    await new Promise((r) => setTimeout(r, 600));
+    expect(undone).toBe(true);
+    expect(lateWrite).toBeInstanceOf(Error);
+  });
+
   it("a failing rollback is reported as ERROR", async () => {
     const { byId } = await run([
       fakeCheck("badundo", async (ctx) => {
@@ -143,7 +166,7 @@ describe("runner", () => {
     expect(byId("badundo").findings.some((f) => f.message.includes("could not restore"))).toBe(true);
   });
 
-  it("destructive checks are N/A without consent and run last, one at a time, with it", async () => {
+  it("destructive checks are UNVERIFIED without consent and run last, one at a time, with it", async () => {
     const timeline: string[] = [];
     const track = (id: string, ms: number) => async (): Promise<FindingInput[]> => {
       timeline.push(`${id}+`);
@@ -158,8 +181,9 @@ describe("runner", () => {
       fakeCheck("s2", track("s2", 30)),
     ];
     const without = await run(checks);
-    expect(without.byId("d1").status).toBe("NA");
-    expect(without.byId("d1").reason).toMatch(/allow-destructive/);
+    // Applies but not allowed: not run, so UNVERIFIED (scores zero), never N/A (which would leave the average).
+    expect(without.byId("d1").status).toBe("UNVERIFIED");
+    expect(without.byId("d1").findings[0]!.toVerify).toMatch(/allow-destructive/);
 
     timeline.length = 0;
     await run(checks, { allowDestructive: true });
