@@ -7,6 +7,7 @@ import { redactor } from "../core/redact.js";
 import { REPORT_FILES, type ReportFormat } from "../report/index.js";
 import { suggest } from "../spec/suggest.js";
 import { parseDuration } from "../spec/units.js";
+import { resolveStoreOption } from "./history.js";
 import { type CliIO, UserError } from "./io.js";
 import { createProgress } from "./progress.js";
 import { renderSummary } from "./summary.js";
@@ -79,7 +80,8 @@ export async function assessCommand(specPath: string, flags: AssessFlags, io: Cl
       ...(flags.out ? { outDir: flags.out } : {}),
       ...(flags.key ? { keyPath: flags.key } : {}),
       ...(validForMs !== undefined ? { validForMs } : {}),
-      ...(flags.store !== undefined ? { store: flags.store } : {}),
+      // --no-store gives false; otherwise --store, then $GAUNTLET_STORE, then the default SQLite file.
+      ...(flags.store === false ? { store: false } : { store: resolveStoreOption(flags.store) ?? "" }),
       formats,
       signal: controller.signal,
       onEvent: (e) => progress.onEvent(e),

@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { REPORT_FILES, type ReportFormat, render } from "../report/index.js";
 import { openStore } from "../store/store.js";
+import { resolveStoreOption } from "./history.js";
 import { type CliIO, UserError } from "./io.js";
 
 export interface ReportFlags {
@@ -16,7 +17,7 @@ export async function reportCommand(run: string, flags: ReportFlags, io: CliIO):
   if (!(format in REPORT_FILES)) {
     throw new UserError(`unknown report format "${format}": use ${Object.keys(REPORT_FILES).join(", ")}`);
   }
-  const store = await openStore(flags.store);
+  const store = await openStore(resolveStoreOption(flags.store));
   try {
     const assessment = await store.get(run);
     if (!assessment) throw new UserError(`no run "${run}" in the history: gauntlet history lists the runs`);

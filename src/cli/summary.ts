@@ -19,8 +19,9 @@ export function renderSummary(a: Assessment, outDir: string, files: string[]): s
 
   const lines = ["", fmt(header), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(fmt), ""];
   const overall = a.scores.overall === null ? "no score" : a.scores.overall.toFixed(1);
-  const applicable = a.checks.filter((c) => c.status !== "NA").length;
-  const verified = a.checks.filter((c) => ["PASS", "WARN", "FAIL"].includes(c.status)).length;
+  const { counts } = a.scores;
+  const verified = counts.PASS + counts.WARN + counts.FAIL;
+  const applicable = verified + counts.UNVERIFIED + counts.ERROR;
   lines.push(
     `Overall ${overall} · coverage ${a.scores.coverage.toFixed(0)}% (${verified} of ${applicable} applicable checks verified)`,
   );

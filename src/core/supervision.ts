@@ -1,11 +1,12 @@
 // Starts the services a spec asks Gauntlet to supervise (`control.process`) before the checks, dependencies first,
 // and stops them when the run ends, however it ends (their stop is registered in the rollback ledger).
-import net from "node:net";
 import path from "node:path";
 import { ProcessControl } from "../engines/faults/targets/processControl.js";
 import { ProcessTarget } from "../engines/faults/targets/processTarget.js";
 import type { TargetLookup } from "../engines/faults/targets/target.js";
-import type { Service, Spec } from "../spec/schema.js";
+import { parseTarget } from "../engines/net/endpoint.js";
+import { canConnect } from "../engines/net/listeners.js";
+import type { Spec } from "../spec/schema.js";
 import type { EvidenceStore } from "./evidence.js";
 import type { RollbackLedger } from "./rollbacks.js";
 
@@ -34,7 +35,7 @@ export async function startSupervisedServices(
     const service = spec.services[name]!;
     const control = service.control?.process;
     if (!control) continue;
-    const endpoint = endpointOf(service);
+    const endpoint = service.url ? parseTarget(service.url) : null;
     const target = new ProcessTarget({
       name,
       command: control.command,
@@ -42,7 +43,7 @@ export async function startSupervisedServices(
       ...(control.env ? { env: control.env } : {}),
       restart: control.restart,
     });
-    if (endpoint && (await canConnect(endpoint.host, endpoint.port, 500))) {
+    if (endpoint && (await reachable(endpoint))) {
       // Something already listens there; starting a second copy would fail and we would assess the stranger.
       const note = `not started: ${endpoint.host}:${endpoint.port} is already in use by another process; that process is assessed instead`;
       log(`${name}: ${note}`);
@@ -57,9 +58,11 @@ export async function startSupervisedServices(
     const readyMs = ready ? Math.round(performance.now() - started) : null;
     const note = ready
       ? `started and ready in ${readyMs} ms`
-      : target.isRunning()
-        ? `started but not ready within ${control.startTimeout / 1000} s`
-        : "exited during start-up";
+      : signal?.aborted
+        ? "start-up interrupted: the assessment was cancelled"
+        : target.isRunning()
+          ? `started but not ready within ${control.startTimeout / 1000} s`
+          : "exited during start-up";
     log(`${name}: ${note}`);
     supervised.push({ name, target, started: true, ready, readyMs, note });
   }
@@ -110,23 +113,6 @@ function startOrder(spec: Spec): string[] {
   return order;
 }
 
-function endpointOf(service: Service): { host: string; port: number } | null {
-  if (!service.url) return null;
-  try {
-    const url = new URL(service.url);
-    const defaults: Record<string, number> = {
-      "http:": 80,
-      "https:": 443,
-      "postgres:": 5432,
-      "redis:": 6379,
-    };
-    const port = url.port ? Number(url.port) : defaults[url.protocol];
-    return port ? { host: url.hostname.replace(/^\[|\]$/g, ""), port } : null;
-  } catch {
-    return null;
-  }
-}
-
 // Ready = accepting connections on its port. Whether it is healthy is for the checks to judge, not the supervisor.
 async function waitUntilReady(
   endpoint: { host: string; port: number } | null,
@@ -141,23 +127,14 @@ async function waitUntilReady(
       await sleep(500);
       return target.isRunning();
     }
-    if (await canConnect(endpoint.host, endpoint.port, 500)) return true;
+    if (await reachable(endpoint)) return true;
     await sleep(100);
   }
   return false;
 }
 
-function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port, timeout: timeoutMs });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once("connect", () => done(true));
-    socket.once("timeout", () => done(false));
-    socket.once("error", () => done(false));
-  });
+async function reachable(endpoint: { host: string; port: number }): Promise<boolean> {
+  return (await canConnect(endpoint.host, endpoint.port, 500)).reachable;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

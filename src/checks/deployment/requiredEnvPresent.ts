@@ -3,7 +3,7 @@
 // and the placeholder rule it matched.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { redactor } from "../../core/redact.js";
+import { MIN_SECRET_LENGTH, redactor } from "../../core/redact.js";
 import { type CheckContext, defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
 
 /** Rules for values that were obviously never filled in; matched against the whole trimmed value, any case. */
@@ -147,6 +147,14 @@ function judge(f: ValueFacts & { service?: string }, evidence: string): FindingI
       ...common,
       status: "FAIL",
       message: `${f.variable}${where} is set to a placeholder (rule: ${f.placeholderRule}, length ${f.length})`,
+    };
+  }
+  if (f.length < MIN_SECRET_LENGTH) {
+    // Too short for the redactor to mask without mangling ordinary text, and too short to be a real secret.
+    return {
+      ...common,
+      status: "WARN",
+      message: `${f.variable}${where} is only ${f.length} characters: too short to be redacted from output, or to be a strong secret`,
     };
   }
   return { ...common, status: "PASS", message: `${f.variable}${where} is set (length ${f.length})` };

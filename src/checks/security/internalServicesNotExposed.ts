@@ -1,5 +1,6 @@
 // Are internal services (databases, caches, admin ports) out of reach? On this machine the kernel's socket table says
 // which addresses a port listens on; for another host, the only honest test is to try connecting from here.
+
 import { lookup } from "node:dns/promises";
 import os from "node:os";
 import { redactor } from "../../core/redact.js";
@@ -10,6 +11,7 @@ import {
   type Measurement,
   notApplicable,
 } from "../../core/types.js";
+import { DEFAULT_PORTS, parseTarget } from "../../engines/net/endpoint.js";
 import {
   type ConnectResult,
   canConnect,
@@ -21,20 +23,6 @@ import {
 } from "../../engines/net/listeners.js";
 
 const CONNECT_TIMEOUT_MS = 2_000;
-
-export const DEFAULT_PORTS: Readonly<Record<string, number>> = {
-  http: 80,
-  https: 443,
-  postgres: 5432,
-  postgresql: 5432,
-  redis: 6379,
-  rediss: 6379,
-  mysql: 3306,
-  mongodb: 27017,
-  memcached: 11211,
-  amqp: 5672,
-  amqps: 5671,
-};
 
 export interface HostIdentity {
   local: boolean;
@@ -295,23 +283,6 @@ async function judgeRemote(
   }
 }
 
-/** Host and port of a service URL; the port falls back to the scheme's usual one. */
-export function parseTarget(
-  url: string,
-): { host: string; port: number; portFrom: "url" | "scheme default" } | null {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return null;
-  }
-  const host = parsed.hostname.replace(/^\[|\]$/g, "");
-  if (!host) return null;
-  if (parsed.port) return { host, port: Number(parsed.port), portFrom: "url" };
-  const port = DEFAULT_PORTS[parsed.protocol.replace(/:$/, "").toLowerCase()];
-  return port === undefined ? null : { host, port, portFrom: "scheme default" };
-}
-
 /** Whether a URL host is this machine: loopback, localhost, or an address of one of its interfaces. */
 async function identifyHost(host: string): Promise<HostIdentity> {
   const own = new Set(localAddresses());
@@ -360,3 +331,5 @@ function describeListener(l: Listener) {
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
+
+export { DEFAULT_PORTS, parseTarget };

@@ -92,6 +92,13 @@ describe("requiredEnvPresent run", () => {
     expect(findings.find((f) => f.subject === "DB_PASSWORD")?.data).toMatchObject({ set: true, length: 21 });
   });
 
+  it("warns about a value too short to be redacted or to be a real secret", async () => {
+    const { ctx } = makeCheckContext({ deployment: { env: { required: ["PIN"] } } }, { env: { PIN: "a1b" } });
+    const findings = await check.run(ctx);
+    expect(findings.map((f) => [f.subject, f.status])).toEqual([["PIN", "WARN"]]);
+    expect(findings[0]!.data).toMatchObject({ length: 3 });
+  });
+
   it("counts a service's control.process.env as set for that service", async () => {
     const { ctx } = makeCheckContext({
       deployment: { env: { required: ["DB_PASSWORD", "API_KEY"] } },
