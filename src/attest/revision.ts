@@ -1,5 +1,6 @@
-// The revision a certificate is bound to. In a git work tree: the HEAD commit and whether the tree is dirty (tracked
-// changes or untracked files). Elsewhere: one sha256 over the spec and every file it names, so any edit shows.
+// The revision a certificate is bound to. In a git work tree: the HEAD commit, and when the tree is dirty a digest of
+// exactly what differs from HEAD (tracked changes and untracked files), so uncommitted code cannot pass as HEAD.
+// Elsewhere: one sha256 over the spec, every file it names and the code of the services it starts.
 import { execFile } from "node:child_process";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
@@ -8,6 +9,12 @@ import { sha256 } from "../core/evidence.js";
 import type { Spec } from "../spec/schema.js";
 
 const GIT_TIMEOUT_MS = 15_000;
+const SKIPPED_FOLDERS = new Set([".git", "node_modules", ".gauntlet"]);
+const CERTIFICATE_FILE = "certificate.dsse.json";
+
+async function isFileAt(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => null))?.isFile() ?? false;
+}
 
 export async function computeRevision(specPath: string, spec: Spec): Promise<Revision> {
   const specDir = path.dirname(path.resolve(specPath));
@@ -22,7 +29,27 @@ async function gitRevision(repoDir: string): Promise<Revision | null> {
   if (head === null || !/^[0-9a-f]{40,64}$/.test(head.trim())) return null;
   const status = await runGit(repoDir, ["status", "--porcelain"]);
   if (status === null) return null;
-  return { kind: "git", digest: head.trim(), dirty: status.trim() !== "" };
+  const dirty = status.trim() !== "";
+  const revision: Revision = { kind: "git", digest: head.trim(), dirty };
+  if (dirty) {
+    const worktree = await worktreeDigest(repoDir);
+    if (worktree) revision.worktree = worktree;
+  }
+  return revision;
+}
+
+/** sha256 over `git diff HEAD --binary` and every untracked, not ignored file (path and content). */
+async function worktreeDigest(repoDir: string): Promise<string | null> {
+  const diff = await runGit(repoDir, ["diff", "HEAD", "--binary", "--no-color", "--no-ext-diff"]);
+  const untracked = await runGit(repoDir, ["ls-files", "--others", "--exclude-standard", "-z"]);
+  if (diff === null || untracked === null) return null;
+  const top = (await runGit(repoDir, ["rev-parse", "--show-toplevel"]))?.trim() ?? repoDir;
+  const lines = [`diff\0${sha256(diff)}\n`];
+  for (const file of untracked.split("\0").filter(Boolean).sort()) {
+    const bytes = await readFile(path.join(top, file)).catch(() => null);
+    lines.push(`${file}\0${bytes ? sha256(bytes) : "unreadable"}\n`);
+  }
+  return sha256(lines.join(""));
 }
 
 /** Runs git without a shell; null when git is missing, this is not a work tree or the command fails. */
@@ -54,6 +81,11 @@ async function specRevision(specPath: string, spec: Spec): Promise<Revision> {
     ...(spec.monitoring?.rules ?? []),
     ...(spec.operations?.runbooks ? [spec.operations.runbooks] : []),
     ...(spec.operations?.coverage ? [spec.operations.coverage] : []),
+    ...(spec.security?.scan?.paths ?? []),
+    // The code of the services Gauntlet starts is the system itself.
+    ...Object.values(spec.services).flatMap((svc) =>
+      svc.control?.process ? [svc.control.process.cwd ?? "."] : [],
+    ),
   ];
   const absolute = new Set<string>([specPath]);
   for (const pattern of patterns) {
@@ -121,7 +153,11 @@ async function filesAt(target: string): Promise<string[]> {
   return [];
 }
 
-/** Files under dir, relative with forward slashes; skips .git and node_modules, and does not follow folder links. */
+/**
+ * Files under dir, relative with forward slashes; skips .git, node_modules and Gauntlet's own output (.gauntlet/, a
+ * folder holding a certificate) — written after the digest, they would make every later verification fail — and does
+ * not follow folder links.
+ */
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
   const visit = async (relative: string): Promise<void> => {
@@ -129,7 +165,9 @@ async function walk(dir: string): Promise<string[]> {
     for (const entry of entries) {
       const child = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
-        if (entry.name !== ".git" && entry.name !== "node_modules") await visit(child);
+        if (SKIPPED_FOLDERS.has(entry.name)) continue;
+        if (await isFileAt(path.join(dir, child, CERTIFICATE_FILE))) continue;
+        await visit(child);
       } else if (entry.isFile()) {
         out.push(child);
       } else if (entry.isSymbolicLink()) {

@@ -42,7 +42,7 @@ export interface ReadinessPredicate {
   runId: string;
   tool: { name: string; version: string };
   environment: Assessment["environment"];
-  revision: { kind: Revision["kind"]; digest: string; dirty?: boolean };
+  revision: { kind: Revision["kind"]; digest: string; dirty?: boolean; worktree?: string };
 }
 
 export interface ReadinessStatement {
@@ -92,6 +92,7 @@ export function buildStatement(
     digest: assessment.revision.digest,
   };
   if (assessment.revision.kind === "git") revision.dirty = Boolean(assessment.revision.dirty);
+  if (assessment.revision.worktree) revision.worktree = assessment.revision.worktree;
   return {
     _type: STATEMENT_TYPE,
     subject: [subjectFor(assessment.system.name, assessment.revision)],

@@ -245,6 +245,7 @@ const statementSchema = z.object({
       kind: z.enum(["git", "spec"]),
       digest: z.string().min(1),
       dirty: z.boolean().optional(),
+      worktree: hex64.optional(),
     }),
   }),
 });
@@ -459,16 +460,20 @@ async function checkSubject(
   const current = subjectFor(systemName, revision);
   if (sameSubject(certified, current)) {
     if (revision.kind === "git") {
-      const notes = [
-        revision.dirty ? "the work tree has uncommitted changes" : "",
-        statement.predicate.revision.dirty
-          ? "the certificate was issued from a work tree with uncommitted changes"
-          : "",
-      ].filter(Boolean);
-      return {
-        ok: true,
-        detail: `HEAD ${revision.digest.slice(0, 12)} is the certified commit${notes.length ? `; note: ${notes.join("; ")}` : ""}`,
-      };
+      // Same commit is not enough: uncommitted changes are part of what was (or was not) certified.
+      const certifiedTree = statement.predicate.revision.worktree;
+      if (certifiedTree !== revision.worktree) {
+        const now = revision.worktree
+          ? "the work tree now has uncommitted changes"
+          : "the work tree is now clean";
+        const then = certifiedTree ? "certified uncommitted changes on top of it" : "certified it clean";
+        return {
+          ok: false,
+          detail: `HEAD ${revision.digest.slice(0, 12)} is the certified commit, but the certificate ${then} and ${now}${revision.worktree && certifiedTree ? " that differ" : ""}`,
+        };
+      }
+      const note = certifiedTree ? " with the same uncommitted changes (bound by their digest)" : "";
+      return { ok: true, detail: `HEAD ${revision.digest.slice(0, 12)} is the certified commit${note}` };
     }
     return {
       ok: true,

@@ -101,6 +101,8 @@ export interface Revision {
   digest: string;
   /** git: whether the work tree had uncommitted changes. */
   dirty?: boolean;
+  /** git, dirty: sha256 of what differs from HEAD (the diff and the untracked files), so the changes are bound too. */
+  worktree?: string;
   /** Files folded into a spec digest, relative to the spec folder. */
   files?: string[];
 }

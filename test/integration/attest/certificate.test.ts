@@ -290,4 +290,33 @@ describe("certificate: bound to the git revision", () => {
     ).toBe(2);
     expect(io.stdout.at(-1)).toMatch(/^INVALID: subject: the certificate names commit/);
   });
+
+  it("binds uncommitted changes: the same commit with other changes, or none, does not verify", async () => {
+    const repo = await mkdtemp(path.join(tmpdir(), "gauntlet-attest-dirty-"));
+    const specPath = path.join(repo, "gauntlet.yaml");
+    await writeFile(specPath, "version: 1\nsystem: { name: orders }\n");
+    await writeFile(path.join(repo, "server.js"), "console.log('v1')\n");
+    git(repo, "init", "-q");
+    git(repo, "add", ".");
+    git(repo, "commit", "-q", "-m", "v1");
+    await writeFile(path.join(repo, "server.js"), "console.log('uncommitted')\n");
+
+    const spec = specSchema.parse({ version: 1, system: { name: "orders" } });
+    const assessment = sampleAssessment();
+    assessment.revision = await computeRevision(specPath, spec);
+    const run = await certifiedRun(assessment);
+    const same = await verifyCertificate({ ...run.options, repoCheck: { specPath } });
+    expect(same.results.find((r) => r.check === "subject")).toMatchObject({ ok: true });
+
+    await writeFile(path.join(repo, "server.js"), "console.log('other uncommitted')\n");
+    const other = await verifyCertificate({ ...run.options, repoCheck: { specPath } });
+    expect(firstFailure(other)).toMatchObject({ check: "subject", detail: expect.stringMatching(/differ/) });
+
+    git(repo, "checkout", "-q", "--", "server.js");
+    const clean = await verifyCertificate({ ...run.options, repoCheck: { specPath } });
+    expect(firstFailure(clean)).toMatchObject({
+      check: "subject",
+      detail: expect.stringMatching(/now clean/),
+    });
+  });
 });

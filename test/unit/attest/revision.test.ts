@@ -117,7 +117,12 @@ describe("computeRevision in git", () => {
     expect(await computeRevision(specPath, spec)).toEqual({ kind: "git", digest: head, dirty: false });
 
     await writeFile(path.join(dir, "Dockerfile"), "FROM node:22\n");
-    expect(await computeRevision(specPath, spec)).toEqual({ kind: "git", digest: head, dirty: true });
+    expect(await computeRevision(specPath, spec)).toEqual({
+      kind: "git",
+      digest: head,
+      dirty: true,
+      worktree: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 
   it("resolves system.repo against the spec's folder", async () => {
@@ -156,5 +161,54 @@ describe("expandPattern", () => {
     expect(await rel("a/x1.yml")).toEqual(["a/x1.yml"]);
     expect(await rel("nothing/*.yml")).toEqual([]);
     expect(await rel("a/x1.yml.missing")).toEqual([]);
+  });
+});
+
+describe("computeRevision binds what a certificate would otherwise miss", () => {
+  it("a dirty work tree carries a digest of its changes, which changes with them", async () => {
+    const dir = await tempDir();
+    await writeFiles(dir, { "gauntlet.yaml": "version: 1\nsystem: { name: orders }\n", "app.js": "v1\n" });
+    git(dir, "init", "-q");
+    git(dir, "add", ".");
+    git(dir, "commit", "-q", "-m", "one");
+    const spec = specSchema.parse({ version: 1, system: { name: "orders" } });
+    const specPath = path.join(dir, "gauntlet.yaml");
+    const clean = await computeRevision(specPath, spec);
+    expect(clean).toMatchObject({ kind: "git", dirty: false });
+    expect(clean.worktree).toBeUndefined();
+
+    await writeFile(path.join(dir, "app.js"), "v2\n");
+    const edited = await computeRevision(specPath, spec);
+    expect(edited.digest).toBe(clean.digest);
+    expect(edited.worktree).toMatch(/^[0-9a-f]{64}$/);
+
+    await writeFile(path.join(dir, "new.js"), "untracked\n");
+    const withNew = await computeRevision(specPath, spec);
+    expect(withNew.worktree).not.toBe(edited.worktree);
+    await writeFile(path.join(dir, "new.js"), "untracked, edited\n");
+    expect((await computeRevision(specPath, spec)).worktree).not.toBe(withNew.worktree);
+  });
+
+  it("outside git, the code of a supervised service is part of the digest, Gauntlet's output is not", async () => {
+    const dir = await tempDir();
+    await writeFiles(dir, { "gauntlet.yaml": "version: 1\n", "svc/server.js": "v1\n" });
+    const spec = specSchema.parse({
+      version: 1,
+      system: { name: "orders" },
+      services: {
+        api: { url: "http://127.0.0.1:1", control: { process: { command: "node server.js", cwd: "svc" } } },
+      },
+    });
+    const specPath = path.join(dir, "gauntlet.yaml");
+    const before = await computeRevision(specPath, spec);
+    expect(before.files).toContain("svc/server.js");
+    await writeFiles(dir, {
+      "svc/out/certificate.dsse.json": "{}",
+      "svc/out/report.md": "#",
+      "svc/.gauntlet/x": "y",
+    });
+    expect((await computeRevision(specPath, spec)).digest).toBe(before.digest);
+    await writeFile(path.join(dir, "svc/server.js"), "v2\n");
+    expect((await computeRevision(specPath, spec)).digest).not.toBe(before.digest);
   });
 });
