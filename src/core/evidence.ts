@@ -33,6 +33,11 @@ export class EvidenceStore {
     };
   }
 
+  /** Whether this run wrote the file (path relative to the evidence folder). */
+  has(relative: string): boolean {
+    return this.#used.has(relative);
+  }
+
   /** After a check has ended its writer refuses: a late file would be missing from the sealed manifest. */
   close(checkId: string): void {
     this.#closed.add(checkId);

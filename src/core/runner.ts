@@ -138,7 +138,7 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
     running = check.run(ctx);
     running.catch(() => {}); // once abandoned after a timeout, its late failure must not crash the run
     const raw = await Promise.race([running, aborted]);
-    findings = normalise(check, raw);
+    findings = normalise(check, raw, options.evidence);
   } catch (error) {
     if (error instanceof CheckTimeout || error instanceof RunCancelled) {
       reason = error.message;
@@ -178,13 +178,36 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
   return resultOf(check, worstStatus(findings.map((f) => f.status)), elapsed(), findings, reason);
 }
 
-function normalise(check: Check, raw: unknown): Finding[] {
+/**
+ * Principle 1, enforced for every check: a finding may cite only evidence written in this run, and a verdict (PASS,
+ * WARN, FAIL) must cite some. A check that breaks this is reported as ERROR, not believed.
+ */
+function normalise(check: Check, raw: unknown, evidence: EvidenceStore): Finding[] {
   if (!Array.isArray(raw) || raw.length === 0) {
     return [finding(check, "ERROR", "the check returned no findings (a bug in the check)")];
   }
   return raw.map((input: FindingInput) => {
     if (!STATUSES.includes(input?.status)) {
       return finding(check, "ERROR", `the check returned an invalid status ${JSON.stringify(input?.status)}`);
+    }
+    const cited = [...(input.evidence ?? []), ...(input.measurements ?? []).flatMap((m) => m.evidence ?? [])];
+    const unknown = cited.filter((file) => !evidence.has(file));
+    if (unknown.length > 0) {
+      return finding(
+        check,
+        "ERROR",
+        `the check cited evidence it never wrote: ${unknown.join(", ")} (a bug in the check)`,
+      );
+    }
+    if (
+      cited.length === 0 &&
+      (input.status === "PASS" || input.status === "WARN" || input.status === "FAIL")
+    ) {
+      return finding(
+        check,
+        "ERROR",
+        `a ${input.status} finding without evidence: "${input.message}" (a bug in the check)`,
+      );
     }
     return redactor.redactValue({ ...input, checkId: check.meta.id }, FINDING_KEYS_KEPT);
   });

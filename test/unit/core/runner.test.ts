@@ -7,7 +7,13 @@ import { planChecks } from "../../../src/core/planner.js";
 import { redactor } from "../../../src/core/redact.js";
 import { RollbackLedger } from "../../../src/core/rollbacks.js";
 import { type RunEvent, runPlan } from "../../../src/core/runner.js";
-import { type Check, defineCheck, type FindingInput, notApplicable } from "../../../src/core/types.js";
+import {
+  type Check,
+  type CheckContext,
+  defineCheck,
+  type FindingInput,
+  notApplicable,
+} from "../../../src/core/types.js";
 import { specSchema } from "../../../src/spec/schema.js";
 
 const spec = specSchema.parse({ version: 1, system: { name: "runner-test" } });
@@ -33,7 +39,11 @@ function fakeCheck(
   });
 }
 
-const pass = async (): Promise<FindingInput[]> => [{ status: "PASS", message: "ok" }];
+// A verdict must cite evidence written in the run (the runner refuses it otherwise), so the fakes write some.
+const passWith = async (ctx: CheckContext): Promise<FindingInput[]> => [
+  { status: "PASS", message: "ok", evidence: [await ctx.evidence.write("probe.json", "{}")] },
+];
+const pass = passWith;
 
 async function run(
   checks: Check[],
@@ -83,7 +93,11 @@ describe("runner", () => {
 
   it("rollbacks run on success, on throw and on timeout, newest first", async () => {
     const order: string[] = [];
-    const withRollbacks = (id: string, body: () => Promise<FindingInput[]>, timeoutMs?: number) =>
+    const withRollbacks = (
+      id: string,
+      body: (ctx: CheckContext) => Promise<FindingInput[]>,
+      timeoutMs?: number,
+    ) =>
       fakeCheck(
         id,
         async (ctx) => {
@@ -93,7 +107,7 @@ describe("runner", () => {
           ctx.rollbacks.add("second", () => {
             order.push(`${id}:second`);
           });
-          return body();
+          return body(ctx);
         },
         timeoutMs ? { timeoutMs } : {},
       );
@@ -159,7 +173,7 @@ describe("runner", () => {
         ctx.rollbacks.add("restore", () => {
           throw new Error("could not restore");
         });
-        return [{ status: "PASS", message: "ok" }];
+        return passWith(ctx);
       }),
     ]);
     expect(byId("badundo").status).toBe("ERROR");
@@ -168,12 +182,14 @@ describe("runner", () => {
 
   it("destructive checks are UNVERIFIED without consent and run last, one at a time, with it", async () => {
     const timeline: string[] = [];
-    const track = (id: string, ms: number) => async (): Promise<FindingInput[]> => {
-      timeline.push(`${id}+`);
-      await new Promise((r) => setTimeout(r, ms));
-      timeline.push(`${id}-`);
-      return [{ status: "PASS", message: "ok" }];
-    };
+    const track =
+      (id: string, ms: number) =>
+      async (ctx: CheckContext): Promise<FindingInput[]> => {
+        timeline.push(`${id}+`);
+        await new Promise((r) => setTimeout(r, ms));
+        timeline.push(`${id}-`);
+        return passWith(ctx);
+      };
     const checks = [
       fakeCheck("d1", track("d1", 30), { destructive: true }),
       fakeCheck("d2", track("d2", 10), { destructive: true }),
@@ -204,6 +220,21 @@ describe("runner", () => {
     expect(byId("na")).toMatchObject({ status: "NA", reason: "no services" });
     expect(byId("a").status).toBe("PASS");
     expect(byId("b").status).toBe("UNVERIFIED");
+  });
+
+  it("a verdict without evidence, or citing evidence never written, is an ERROR", async () => {
+    const { byId } = await run([
+      fakeCheck("bare", async () => [{ status: "FAIL", message: "trust me" }]),
+      fakeCheck("phantom", async () => [
+        { status: "PASS", message: "ok", evidence: ["phantom/made-up.json"] },
+      ]),
+      fakeCheck("unverified", async () => [
+        { status: "UNVERIFIED", message: "tool missing", toVerify: "install it" },
+      ]),
+    ]);
+    expect(byId("bare").status).toBe("ERROR");
+    expect(byId("phantom").status).toBe("ERROR");
+    expect(byId("unverified").status).toBe("UNVERIFIED");
   });
 
   it("an empty or invalid result is an ERROR, and secrets in findings are redacted", async () => {
