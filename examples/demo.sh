@@ -13,6 +13,44 @@ gauntlet=(node dist/cli/bin.js)
 # A signing key for the demo certificates (kept under .gauntlet/, which git ignores).
 [ -f .gauntlet/keys/gauntlet.key ] || "${gauntlet[@]}" keygen --out .gauntlet/keys
 
+# The observability checks need a real Prometheus and Alertmanager. When they are installed the demo starts the
+# bundled ones (examples/sturdy/monitoring) on loopback and stops them at the end; otherwise those checks are
+# honestly UNVERIFIED and the sturdy shop cannot be CERTIFIED (docs/monitoring-demo.md).
+monitoring_pids=()
+stop_monitoring() {
+  [ ${#monitoring_pids[@]} -eq 0 ] || kill "${monitoring_pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf .gauntlet/monitoring
+}
+trap stop_monitoring EXIT
+if command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null; then
+  mkdir -p .gauntlet/monitoring
+  prometheus --config.file=examples/sturdy/monitoring/prometheus.yml \
+    --storage.tsdb.path=.gauntlet/monitoring/prometheus --web.listen-address=127.0.0.1:19090 \
+    --rules.alert.resend-delay=5s >.gauntlet/monitoring/prometheus.log 2>&1 &
+  monitoring_pids+=($!)
+  prometheus-alertmanager --config.file=examples/sturdy/monitoring/alertmanager.yml \
+    --storage.path=.gauntlet/monitoring/alertmanager --web.listen-address=127.0.0.1:19093 \
+    --cluster.listen-address= >.gauntlet/monitoring/alertmanager.log 2>&1 &
+  monitoring_pids+=($!)
+  # shellcheck disable=SC2016 # the single-quoted text is JavaScript, not shell
+  node -e '
+    const urls = ["http://127.0.0.1:19090/-/ready", "http://127.0.0.1:19093/-/ready"];
+    const deadline = Date.now() + 30_000;
+    (async () => {
+      for (const url of urls) {
+        while (!(await fetch(url).then((r) => r.ok, () => false))) {
+          if (Date.now() > deadline) { console.error(`not ready: ${url}`); process.exit(1); }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    })();'
+  echo "Started the bundled Prometheus (127.0.0.1:19090) and Alertmanager (127.0.0.1:19093)."
+else
+  echo "Prometheus/Alertmanager are not installed: metricsScraped, alertRulesLoaded and alertsDelivered will be"
+  echo "UNVERIFIED (apt-get install prometheus prometheus-alertmanager to verify them)."
+fi
+
 # The sturdy system needs a real API token; a fresh random one each run (it must never show up in any report).
 DEMO_API_TOKEN="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(24).toString("base64url"))')"
 export DEMO_API_TOKEN
@@ -32,6 +70,7 @@ for variant in "${variants[@]}"; do
   echo
   echo "━━ Verifying $out/certificate.dsse.json"
   "${gauntlet[@]}" verify "$out/certificate.dsse.json" --key .gauntlet/keys/gauntlet.pub --spec "examples/$variant/gauntlet.yaml"
+  # shellcheck disable=SC2016 # the single-quoted text is JavaScript, not shell
   verdict="$(node -e 'const a=require(process.argv[1]); console.log(`${a.verdict.verdict} (overall ${a.scores.overall})`)' "$PWD/$out/report.json")"
   summary+=("$variant: $verdict — $out/report.md")
 done

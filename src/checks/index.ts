@@ -3,11 +3,30 @@
 import type { Check } from "../core/types.js";
 import deployScriptsValid from "./deployment/deployScriptsValid.js";
 import requiredEnvPresent from "./deployment/requiredEnvPresent.js";
+import alertRulesCoverGoldenSignals from "./observability/alertRulesCoverGoldenSignals.js";
+import alertRulesLoaded from "./observability/alertRulesLoaded.js";
+import alertRulesValid from "./observability/alertRulesValid.js";
+import alertsDelivered from "./observability/alertsDelivered.js";
 import healthEndpointsRespond from "./observability/healthEndpointsRespond.js";
+import logsStructured from "./observability/logsStructured.js";
+import metricsExposed from "./observability/metricsExposed.js";
+import metricsScraped from "./observability/metricsScraped.js";
 import internalServicesNotExposed from "./security/internalServicesNotExposed.js";
 
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
-  [deployScriptsValid, healthEndpointsRespond, internalServicesNotExposed, requiredEnvPresent]
+  [
+    alertRulesCoverGoldenSignals,
+    alertRulesLoaded,
+    alertRulesValid,
+    alertsDelivered,
+    deployScriptsValid,
+    healthEndpointsRespond,
+    internalServicesNotExposed,
+    logsStructured,
+    metricsExposed,
+    metricsScraped,
+    requiredEnvPresent,
+  ]
     .sort((a, b) => a.meta.id.localeCompare(b.meta.id))
     .map((check) => [check.meta.id, check]),
 );

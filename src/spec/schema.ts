@@ -115,9 +115,28 @@ const deployment = z.strictObject({
     .optional(),
 });
 
+/**
+ * A webhook on loopback that Alertmanager's configuration routes to, and the labels that route a synthetic alert
+ * there: alertsDelivered listens on it and measures the delivery end to end.
+ */
+const alertReceiver = z.strictObject({
+  url: z
+    .string()
+    .regex(
+      /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+(\/\S*)?$/,
+      "write a loopback http URL with a port, e.g. http://127.0.0.1:19095/alerts (Gauntlet listens there)",
+    ),
+  labels: z
+    .record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "a Prometheus label name"), z.string())
+    .default({}),
+  /** Longest wait for the notification; default: the matched route's group_wait plus 15 s. */
+  timeout: duration().optional(),
+});
+
 const monitoring = z.strictObject({
   prometheus: httpUrl.optional(),
   alertmanager: httpUrl.optional(),
+  alertReceiver: alertReceiver.optional(),
   rules: stringList.optional(),
   logs: z
     .strictObject({ files: stringList, format: z.enum(["json", "logfmt", "text"]).default("json") })
