@@ -11,6 +11,11 @@ import healthEndpointsRespond from "./observability/healthEndpointsRespond.js";
 import logsStructured from "./observability/logsStructured.js";
 import metricsExposed from "./observability/metricsExposed.js";
 import metricsScraped from "./observability/metricsScraped.js";
+import capacityFound from "./performance/capacityFound.js";
+import datastoreLatency from "./performance/datastoreLatency.js";
+import latencySloMet from "./performance/latencySloMet.js";
+import loadStagesWithinThresholds from "./performance/loadStagesWithinThresholds.js";
+import noMemoryGrowthUnderLoad from "./performance/noMemoryGrowthUnderLoad.js";
 import internalServicesNotExposed from "./security/internalServicesNotExposed.js";
 
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
@@ -19,12 +24,17 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     alertRulesLoaded,
     alertRulesValid,
     alertsDelivered,
+    capacityFound,
+    datastoreLatency,
     deployScriptsValid,
     healthEndpointsRespond,
     internalServicesNotExposed,
+    latencySloMet,
+    loadStagesWithinThresholds,
     logsStructured,
     metricsExposed,
     metricsScraped,
+    noMemoryGrowthUnderLoad,
     requiredEnvPresent,
   ]
     .sort((a, b) => a.meta.id.localeCompare(b.meta.id))

@@ -9,6 +9,7 @@ import { registerDiff } from "./diff.js";
 import { registerHistory } from "./history.js";
 import { type CliIO, processIO, UserError } from "./io.js";
 import { registerKeygen } from "./keygen.js";
+import { registerLoad } from "./load.js";
 import { registerReport } from "./report.js";
 import { registerSchema } from "./schema.js";
 import { registerValidate } from "./validate.js";
@@ -35,6 +36,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   registerValidate(program, io, setExit);
   registerSchema(program, io, setExit);
   registerChecks(program, io, setExit);
+  registerLoad(program, io, setExit);
   registerKeygen(program, io, setExit);
   registerVerify(program, io, setExit);
   registerHistory(program, io, setExit);

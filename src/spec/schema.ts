@@ -178,6 +178,8 @@ const performance = z.strictObject({
   stages: z.array(loadStage).optional(),
   thresholds: z.array(z.string().min(1)).optional(),
   endurance: z.strictObject({ duration: duration(), maxMemoryGrowth: size() }).optional(),
+  /** capacityFound's search: length of the closed-model burst and of each open-model step. */
+  capacity: z.strictObject({ burst: duration().default(3_000), step: duration().default(5_000) }).optional(),
 });
 
 const slo = z.strictObject({

@@ -1,0 +1,126 @@
+// The spec's load run (performance.stages against performance.target), run once per assessment and shared by the
+// checks that judge it. Each stage's figures, encoded histogram and timeline go to an evidence file.
+import type { CheckContext } from "../../core/types.js";
+import { encodeHistogram } from "./histogram.js";
+import type { LoadRequest } from "./requests.js";
+import { type LoadRunOptions, type LoadRunResult, runLoad, type StageSpec } from "./run.js";
+import { type SharedLoad, sharedLoad } from "./sharedResults.js";
+
+/** When an SLO's service has no stages of its own: a short closed-model measurement. */
+export const DEFAULT_MEASUREMENT: StageSpec = { name: "slo-measurement", connections: 10, duration: 10_000 };
+
+export interface PlannedLoad {
+  service: string;
+  url: string;
+  requests: LoadRequest[];
+  stages: StageSpec[];
+  thresholds: string[];
+}
+
+/** The load the spec describes for `service`: its stages when it is performance.target, else the default. */
+export function plannedLoad(ctx: CheckContext, service: string): PlannedLoad | { missing: string } {
+  const svc = ctx.spec.services[service];
+  if (!svc?.url) return { missing: `services.${service} has no url to send load to` };
+  if (!/^https?:\/\//i.test(svc.url)) return { missing: `services.${service}.url is not an http(s) URL` };
+  const perf = ctx.spec.performance;
+  if (perf && perf.target === service && (perf.stages?.length ?? 0) > 0) {
+    return {
+      service,
+      url: svc.url,
+      requests: perf.requests ?? [],
+      stages: perf.stages ?? [],
+      thresholds: perf.thresholds ?? [],
+    };
+  }
+  return {
+    service,
+    url: svc.url,
+    requests: perf?.target === service ? (perf.requests ?? []) : [],
+    stages: [DEFAULT_MEASUREMENT],
+    thresholds: perf?.target === service ? (perf.thresholds ?? []) : [],
+  };
+}
+
+/** Runs (or joins the already started) load run for a service in this assessment. */
+export function serviceLoad(ctx: CheckContext, planned: PlannedLoad): Promise<SharedLoad> {
+  return sharedLoad(ctx.spec, planned.service, async () => {
+    const result = await runWithContext(ctx, {
+      url: planned.url,
+      requests: planned.requests,
+      stages: planned.stages,
+      thresholds: planned.thresholds,
+      env: ctx.env,
+    });
+    const evidence: string[] = [];
+    for (const stage of result.stages) {
+      evidence.push(
+        await ctx.evidence.writeJson(
+          `${planned.service}-stage-${safe(stage.name)}.json`,
+          stageEvidence(stage),
+        ),
+      );
+    }
+    evidence.push(
+      await ctx.evidence.writeJson(`${planned.service}-load-summary.json`, {
+        url: result.url,
+        stages: result.stages.map((s) => s.name),
+        overall: { ...result.overall, histogram: encodeHistogram(result.overall.histogram) },
+        passed: result.passed,
+        abortedBy: result.abortedBy ?? null,
+        cancelled: result.cancelled,
+      }),
+    );
+    return { service: planned.service, url: planned.url, result, evidence };
+  });
+}
+
+/** Runs load bound to a check: its abort signal stops the load, and a rollback stops it on every exit path. */
+export async function runWithContext(ctx: CheckContext, options: LoadRunOptions): Promise<LoadRunResult> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  if (ctx.signal.aborted) controller.abort();
+  const stop = ctx.rollbacks.add("stop load generation", () => controller.abort());
+  try {
+    return await runLoad({
+      ...options,
+      signal: controller.signal,
+      onStageStart: (stage) =>
+        ctx.log.info(
+          `stage ${stage.name}: ${stage.rate !== undefined ? `${stage.rate}/s` : `${stage.connections} connections`} for ${stage.duration} ms`,
+        ),
+    });
+  } finally {
+    ctx.signal.removeEventListener("abort", onAbort);
+    await stop.runNow();
+  }
+}
+
+export function stageEvidence(stage: LoadRunResult["stages"][number]) {
+  return {
+    name: stage.name,
+    model: stage.model,
+    connections: stage.connections,
+    rate: stage.rate ?? null,
+    pipelining: stage.pipelining,
+    startedAt: stage.startedAt,
+    durationMs: stage.durationMs,
+    requests: stage.requests,
+    rps: stage.rps,
+    bytes: stage.bytes,
+    status: stage.status,
+    errors: stage.errors,
+    errorRate: stage.errorRate,
+    latencyMs: stage.latency,
+    thresholds: stage.thresholds,
+    dropped: stage.dropped,
+    unfinished: stage.unfinished,
+    timeline: stage.timeline,
+    /** HdrHistogram, compressed base64 (µs): decode with any HdrHistogram library to recompute any percentile. */
+    histogram: encodeHistogram(stage.histogram),
+  };
+}
+
+function safe(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]+/g, "-");
+}

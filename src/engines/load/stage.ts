@@ -1,0 +1,251 @@
+// Runs one stage, in this thread (one worker: no messaging in the hot path) or split over worker threads whose
+// histograms are merged exactly. Produces the figures a report quotes: rps, percentiles, errors by class, a timeline.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import {
+  createHistogram,
+  decodeHistogram,
+  type Histogram,
+  type LatencySummary,
+  summarize,
+} from "./histogram.js";
+import { type ErrorCounts, type LoopResult, runLoop, type StagePlan } from "./loadLoop.js";
+import type { WorkerInput, WorkerMessage } from "./loadWorker.js";
+import type { Endpoint, RequestMix } from "./requests.js";
+
+export interface TimelinePoint {
+  second: number;
+  rps: number;
+  errors: number;
+  /** Milliseconds. */
+  p50: number;
+  p99: number;
+}
+
+export interface StageErrors extends ErrorCounts {
+  /** Responses with a status outside 2xx, by code. */
+  non2xx: Record<string, number>;
+  total: number;
+}
+
+export interface StageResult {
+  name: string;
+  model: "closed" | "open";
+  connections: number;
+  /** Open model: the target arrival rate. */
+  rate?: number;
+  pipelining: number;
+  workers: number;
+  startedAt: string;
+  durationMs: number;
+  requests: number;
+  rps: number;
+  bytes: number;
+  status: Record<string, number>;
+  errors: StageErrors;
+  /** Share of attempts that failed (non-2xx or connection errors), 0–1. */
+  errorRate: number;
+  latency: LatencySummary;
+  histogram: Histogram;
+  timeline: TimelinePoint[];
+  dropped: number;
+  unfinished: number;
+  aborted: boolean;
+}
+
+export interface StageOptions {
+  endpoint: Endpoint;
+  mix: RequestMix;
+  plan: StagePlan;
+  workers?: number;
+  signal?: AbortSignal;
+  rejectUnauthorized?: boolean;
+  /** Each second of the stage, merged over workers. */
+  onSecond?: (point: TimelinePoint) => void;
+}
+
+export async function runStage(options: StageOptions): Promise<StageResult> {
+  const { plan } = options;
+  const workers = Math.max(1, Math.min(options.workers ?? 1, plan.connections));
+  const startedAt = new Date().toISOString();
+  // A second's histogram lives only until every worker has reported it; the timeline keeps its summary, so memory
+  // stays flat however long the stage runs.
+  const pending = new Map<
+    number,
+    { requests: number; errors: number; histogram: Histogram; reported: number }
+  >();
+  const timeline: TimelinePoint[] = [];
+  const settle = (second: number) => {
+    const entry = pending.get(second)!;
+    pending.delete(second);
+    const point = pointOf(second, entry);
+    entry.histogram.destroy();
+    if (point.rps > 0 || point.errors > 0 || point.second * 1000 <= plan.durationMs) timeline.push(point);
+    return point;
+  };
+  const onTick = (second: number, requests: number, errors: number, histogram: Histogram | null) => {
+    let entry = pending.get(second);
+    if (!entry) {
+      entry = { requests: 0, errors: 0, histogram: createHistogram(), reported: 0 };
+      pending.set(second, entry);
+    }
+    entry.requests += requests;
+    entry.errors += errors;
+    if (histogram) entry.histogram.add(histogram);
+    entry.reported++;
+    if (entry.reported === workers) options.onSecond?.(settle(second));
+  };
+
+  let results: LoopResult[];
+  if (workers === 1) {
+    results = [
+      await runLoop({
+        endpoint: options.endpoint,
+        mix: options.mix,
+        plan,
+        signal: options.signal,
+        rejectUnauthorized: options.rejectUnauthorized,
+        onTick: (t) => onTick(t.second, t.requests, t.errors, t.histogram),
+      }),
+    ];
+  } else {
+    const shares = split(plan, workers);
+    results = await Promise.all(
+      shares.map((share) =>
+        runInWorker(options, share, (m) => {
+          const h = m.histogram ? decodeHistogram(m.histogram) : null;
+          onTick(m.second, m.requests, m.errors, h);
+          h?.destroy();
+        }),
+      ),
+    );
+  }
+
+  const histogram = createHistogram();
+  const status: Record<string, number> = {};
+  const errors: StageErrors = { refused: 0, reset: 0, timeout: 0, other: 0, non2xx: {}, total: 0 };
+  let requests = 0;
+  let bytes = 0;
+  let durationMs = 0;
+  let dropped = 0;
+  let unfinished = 0;
+  let aborted = false;
+  for (const r of results) {
+    histogram.add(r.histogram);
+    requests += r.requests;
+    bytes += r.bytes;
+    durationMs = Math.max(durationMs, r.durationMs);
+    dropped += r.dropped;
+    unfinished += r.unfinished;
+    aborted ||= r.aborted;
+    for (const [code, n] of Object.entries(r.status)) status[code] = (status[code] ?? 0) + n;
+    for (const kind of ["refused", "reset", "timeout", "other"] as const) errors[kind] += r.errors[kind];
+  }
+  let non2xxTotal = 0;
+  for (const [code, n] of Object.entries(status)) {
+    if (!code.startsWith("2")) {
+      errors.non2xx[code] = n;
+      non2xxTotal += n;
+    }
+  }
+  errors.total = errors.refused + errors.reset + errors.timeout + errors.other + non2xxTotal;
+  const attempts = requests + errors.refused + errors.reset + errors.timeout + errors.other;
+  // Seconds some worker never reported (it finished earlier) are settled with what arrived.
+  for (const second of [...pending.keys()]) settle(second);
+  timeline.sort((a, b) => a.second - b.second);
+  return {
+    name: plan.name,
+    model: plan.rate !== undefined ? "open" : "closed",
+    connections: plan.connections,
+    ...(plan.rate !== undefined ? { rate: plan.rate } : {}),
+    pipelining: plan.pipelining ?? 1,
+    workers,
+    startedAt,
+    durationMs: Math.round(durationMs),
+    requests,
+    rps: durationMs > 0 ? round2((requests * 1000) / durationMs) : 0,
+    bytes,
+    status,
+    errors,
+    errorRate: attempts > 0 ? errors.total / attempts : 0,
+    latency: summarize(histogram),
+    histogram,
+    timeline,
+    dropped,
+    unfinished,
+    aborted,
+  };
+}
+
+function pointOf(second: number, entry: { requests: number; errors: number; histogram: Histogram }) {
+  const s = summarize(entry.histogram);
+  return { second, rps: entry.requests, errors: entry.errors, p50: s.p50, p99: s.p99 };
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+/** Splits connections and rate over workers so the shares add up exactly. */
+export function split(plan: StagePlan, workers: number): StagePlan[] {
+  const shares: StagePlan[] = [];
+  const share = (total: number, i: number) => Math.floor(total / workers) + (i < total % workers ? 1 : 0);
+  for (let i = 0; i < workers; i++) {
+    const p: StagePlan = { ...plan, connections: share(plan.connections, i) };
+    if (plan.rate !== undefined) p.rate = plan.rate / workers;
+    if (plan.from) {
+      p.from = {
+        ...(plan.from.connections !== undefined ? { connections: share(plan.from.connections, i) } : {}),
+        ...(plan.from.rate !== undefined ? { rate: plan.from.rate / workers } : {}),
+      };
+    }
+    shares.push(p);
+  }
+  return shares.filter((p) => p.connections > 0);
+}
+
+/** The compiled worker: next to this module in dist/, or dist/ when running from the TypeScript sources (tests). */
+function workerUrl(): URL {
+  const here = new URL("./loadWorker.js", import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here;
+  return new URL("../../../dist/engines/load/loadWorker.js", import.meta.url);
+}
+
+function runInWorker(
+  options: StageOptions,
+  plan: StagePlan,
+  onTick: (m: Extract<WorkerMessage, { type: "tick" }>) => void,
+): Promise<LoopResult> {
+  const input: WorkerInput = {
+    endpoint: options.endpoint,
+    mix: {
+      order: options.mix.order,
+      requests: options.mix.requests.map((r) => ({ ...r, buffer: new Uint8Array(r.buffer) })),
+    },
+    plan,
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
+  };
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerUrl(), { workerData: input });
+    const onAbort = () => worker.postMessage({ type: "abort" });
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    let done = false;
+    worker.on("message", (m: WorkerMessage) => {
+      if (m.type === "tick") onTick(m);
+      else {
+        done = true;
+        options.signal?.removeEventListener("abort", onAbort);
+        resolve({ ...m.result, histogram: decodeHistogram(m.result.histogram) });
+      }
+    });
+    worker.on("error", (error) => {
+      options.signal?.removeEventListener("abort", onAbort);
+      reject(error);
+    });
+    worker.on("exit", (code) => {
+      if (!done) reject(new Error(`load worker exited with code ${code} before reporting`));
+    });
+  });
+}
