@@ -16,6 +16,11 @@ import datastoreLatency from "./performance/datastoreLatency.js";
 import latencySloMet from "./performance/latencySloMet.js";
 import loadStagesWithinThresholds from "./performance/loadStagesWithinThresholds.js";
 import noMemoryGrowthUnderLoad from "./performance/noMemoryGrowthUnderLoad.js";
+import crashRecovered from "./resilience/crashRecovered.js";
+import dependencyBlinkSurvived from "./resilience/dependencyBlinkSurvived.js";
+import dependencyLatencyTolerated from "./resilience/dependencyLatencyTolerated.js";
+import dependencyOutageDegradesGracefully from "./resilience/dependencyOutageDegradesGracefully.js";
+import overloadShedGracefully from "./resilience/overloadShedGracefully.js";
 import internalServicesNotExposed from "./security/internalServicesNotExposed.js";
 
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
@@ -25,7 +30,11 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     alertRulesValid,
     alertsDelivered,
     capacityFound,
+    crashRecovered,
     datastoreLatency,
+    dependencyBlinkSurvived,
+    dependencyLatencyTolerated,
+    dependencyOutageDegradesGracefully,
     deployScriptsValid,
     healthEndpointsRespond,
     internalServicesNotExposed,
@@ -35,6 +44,7 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     metricsExposed,
     metricsScraped,
     noMemoryGrowthUnderLoad,
+    overloadShedGracefully,
     requiredEnvPresent,
   ]
     .sort((a, b) => a.meta.id.localeCompare(b.meta.id))

@@ -10,6 +10,7 @@ import { registerHistory } from "./history.js";
 import { type CliIO, processIO, UserError } from "./io.js";
 import { registerKeygen } from "./keygen.js";
 import { registerLoad } from "./load.js";
+import { registerProxy } from "./proxy.js";
 import { registerReport } from "./report.js";
 import { registerSchema } from "./schema.js";
 import { registerValidate } from "./validate.js";
@@ -37,6 +38,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   registerSchema(program, io, setExit);
   registerChecks(program, io, setExit);
   registerLoad(program, io, setExit);
+  registerProxy(program, io, setExit);
   registerKeygen(program, io, setExit);
   registerVerify(program, io, setExit);
   registerHistory(program, io, setExit);

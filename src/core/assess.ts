@@ -11,6 +11,7 @@ import { computeRevision } from "../attest/revision.js";
 import { createCertificate, writeCertificate } from "../attest/statement.js";
 import { allChecks, checkIds } from "../checks/index.js";
 
+import { buildTargets } from "../engines/faults/targets/registry.js";
 import { REPORT_FILES, type ReportFormat, render } from "../report/index.js";
 import { evaluate } from "../scoring/evaluate.js";
 import { loadSpec } from "../spec/loader.js";
@@ -99,7 +100,7 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
         ledger,
         env,
         allowDestructive,
-        targets: supervisedTargets(supervised),
+        targets: buildTargets(spec, loaded.dir, supervisedTargets(supervised), env),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.concurrency ? { concurrency: options.concurrency } : {}),
         onEvent: emit,

@@ -209,7 +209,12 @@ const experiment = z.strictObject({
   duration: duration().optional(),
   latency: duration().optional(),
   recoverWithin: duration().default(10_000),
+  /** PromQL conditions that must hold with the health probes (needs monitoring.prometheus); empty result = broken. */
+  steadyState: z.array(z.string().min(1)).optional(),
 });
+
+/** The fault proxy (`gauntlet proxy --api …`) a dependency's dependants connect through. */
+const resilienceProxy = z.strictObject({ api: httpUrl });
 
 const recovery = z.strictObject({
   backups: z
@@ -312,7 +317,13 @@ export const specSchema = z
     security: security.optional(),
     performance: performance.optional(),
     slos: z.array(slo).optional(),
-    resilience: z.strictObject({ experiments: z.array(experiment).default([]) }).optional(),
+    resilience: z
+      .strictObject({
+        experiments: z.array(experiment).default([]),
+        /** dependency service name → its fault proxy */
+        proxies: z.record(name, resilienceProxy).optional(),
+      })
+      .optional(),
     recovery: recovery.optional(),
     operations: operations.optional(),
     scoring: scoring.default({
@@ -343,6 +354,7 @@ export const specSchema = z
     }
     for (const [i, b] of (spec.recovery?.backups ?? []).entries())
       ref(b.service, ["recovery", "backups", i, "service"]);
+    for (const dep of Object.keys(spec.resilience?.proxies ?? {})) ref(dep, ["resilience", "proxies", dep]);
     if (spec.recovery?.restoreDrill)
       ref(spec.recovery.restoreDrill.service, ["recovery", "restoreDrill", "service"]);
   });

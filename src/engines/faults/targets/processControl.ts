@@ -23,7 +23,9 @@ export class ProcessControl implements ServiceTarget {
   }
 
   async stop(): Promise<void> {
+    const pgid = this.process.pid;
     await this.process.stop();
+    if (pgid) await waitForGroupExit(pgid);
   }
 
   async start(): Promise<void> {
@@ -31,7 +33,7 @@ export class ProcessControl implements ServiceTarget {
   }
 
   async restart(): Promise<void> {
-    await this.process.stop();
+    await this.stop();
     this.process.start();
   }
 
@@ -52,6 +54,42 @@ export class ProcessControl implements ServiceTarget {
     if (!pgid || !this.process.isRunning()) return undefined;
     return processGroupRss(pgid);
   }
+}
+
+/**
+ * Waits until no process of the group is left. The shell that leads the group exits at once on SIGTERM while its
+ * child (e.g. redis-server) may still be shutting down and holding its port: a restart must not race it.
+ * After `graceMs` the stragglers get SIGKILL.
+ */
+export async function waitForGroupExit(pgid: number, graceMs = 5_000, procDir = "/proc"): Promise<boolean> {
+  const deadline = performance.now() + graceMs;
+  let killed = false;
+  for (;;) {
+    if (!(await groupAlive(pgid, procDir))) return true;
+    if (!killed && performance.now() > deadline) {
+      killed = true;
+      try {
+        process.kill(-pgid, "SIGKILL");
+      } catch {
+        return true; // nothing left to signal
+      }
+    } else if (killed && performance.now() > deadline + 2_000) {
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function groupAlive(pgid: number, procDir: string): Promise<boolean> {
+  for (const entry of await readdir(procDir)) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`${procDir}/${entry}/stat`, "utf8").catch(() => "");
+    if (!stat) continue;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // A zombie (state Z) holds no port or memory any more.
+    if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
+  }
+  return false;
 }
 
 /** Sum of resident set sizes of every process in a process group (group from /proc/<pid>/stat, VmRSS from status). */

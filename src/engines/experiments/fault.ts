@@ -1,0 +1,55 @@
+// A fault with its undo registered before it goes in. The undo first waits for an injection still in flight, so a
+// cancellation that lands mid-injection (the toxic request already sent, the restart half done) cannot undo first and
+// then see the fault arrive; and nothing is injected once the check's signal has fired.
+import type { RollbackRegistry } from "../../core/types.js";
+import type { ToxicControl } from "../faults/proxy/proxyClient.js";
+import type { ToxicInput } from "../faults/proxy/toxics.js";
+
+export interface RegisteredFault {
+  inject(): Promise<void>;
+  /** Undoes the fault now (the rollback runs at most once). */
+  revert(): Promise<void>;
+}
+
+export function registerFault(
+  rollbacks: RollbackRegistry,
+  signal: AbortSignal,
+  name: string,
+  inject: () => Promise<void>,
+  undo: () => Promise<void>,
+): RegisteredFault {
+  let injecting: Promise<void> | null = null;
+  const handle = rollbacks.add(name, async () => {
+    if (injecting) await injecting.catch(() => {});
+    await undo();
+  });
+  return {
+    inject: () => {
+      if (signal.aborted) return Promise.reject(new Error("cancelled before the fault was injected"));
+      injecting = inject();
+      return injecting;
+    },
+    revert: () => handle.runNow(),
+  };
+}
+
+/** A toxic on a fault proxy, added by inject() and removed by the registered rollback. */
+export function registerToxic(
+  rollbacks: RollbackRegistry,
+  signal: AbortSignal,
+  proxy: ToxicControl,
+  toxics: ToxicInput[],
+): RegisteredFault {
+  const names = toxics.map((t) => t.name ?? `${t.type}_${t.stream ?? "downstream"}`);
+  return registerFault(
+    rollbacks,
+    signal,
+    `remove toxic${names.length > 1 ? "s" : ""} ${names.join(", ")} from ${proxy.where}`,
+    async () => {
+      for (const toxic of toxics) await proxy.add(toxic);
+    },
+    async () => {
+      for (const name of names) await proxy.remove(name);
+    },
+  );
+}

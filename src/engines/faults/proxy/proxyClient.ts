@@ -1,0 +1,53 @@
+// Drives a fault proxy through one interface whether it runs in this process (FaultProxy) or elsewhere behind its
+// control API (`gauntlet proxy --api …`), so an experiment adds and removes toxics the same way on both.
+import type { FaultProxy } from "./faultProxy.js";
+import type { Toxic, ToxicInput } from "./toxics.js";
+
+export interface ToxicControl {
+  /** Where this proxy is reached, for evidence and messages. */
+  readonly where: string;
+  add(toxic: ToxicInput): Promise<Toxic>;
+  remove(name: string): Promise<void>;
+  list(): Promise<Toxic[]>;
+}
+
+export function localToxics(proxy: FaultProxy): ToxicControl {
+  return {
+    where: `in-process proxy ${proxy.listenAddress.host}:${proxy.listenAddress.port}`,
+    add: (toxic) => proxy.addToxic(toxic),
+    remove: async (name) => {
+      await proxy.removeToxic(name);
+    },
+    list: async () => proxy.toxics(),
+  };
+}
+
+const TIMEOUT_MS = 5_000;
+
+/** A proxy's HTTP control API at `baseUrl` (e.g. http://127.0.0.1:18474). */
+export function remoteToxics(baseUrl: string): ToxicControl {
+  const base = baseUrl.replace(/\/+$/, "");
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+    });
+    const text = await response.text();
+    if (!response.ok && response.status !== 404) {
+      throw new Error(`${method} ${base}${path} answered ${response.status}: ${text.slice(0, 200)}`);
+    }
+    return text ? JSON.parse(text) : null;
+  };
+  return {
+    where: `proxy control API ${base}`,
+    add: async (toxic) => (await call("POST", "/toxics", toxic)) as Toxic,
+    // 404 is fine on remove: the toxic is gone either way, which is what a rollback wants.
+    remove: async (name) => {
+      await call("DELETE", `/toxics/${encodeURIComponent(name)}`);
+    },
+    list: async () => (await call("GET", "/toxics")) as Toxic[],
+  };
+}

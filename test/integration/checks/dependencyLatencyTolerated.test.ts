@@ -1,0 +1,80 @@
+// dependencyLatencyTolerated with real latency at the fault proxy: the sturdy API stays healthy with ~200 ms more per
+// Redis round trip, the probes during the fault really are slower, and the toxics are gone afterwards.
+import { afterEach, describe, expect, it } from "vitest";
+import check from "../../../src/checks/resilience/dependencyLatencyTolerated.js";
+import { startProxiedSystem } from "../../fixtures/services/system.js";
+import { makeCheckContext } from "../../support/checkContext.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe("dependencyLatencyTolerated", () => {
+  it("PASS for the sturdy API; probes during the fault are ≥ 200 ms slower; no toxic left", async () => {
+    const setup = await startProxiedSystem("sturdy", { apiEnv: { REDIS_TIMEOUT_MS: "1000" } });
+    cleanups.push(setup.stop);
+    const { ctx, rollbacks, readEvidence } = makeCheckContext(
+      {
+        ...setup.system.spec,
+        resilience: {
+          experiments: [
+            { name: "cache-slow", target: "cache", fault: "latency", latency: "200ms", duration: "2s" },
+          ],
+        },
+      },
+      { targets: setup.system.targets },
+    );
+    (ctx.spec.resilience as Record<string, unknown>).proxies = { cache: { api: setup.proxy.apiUrl } };
+    const [finding] = await check.run(ctx);
+    await rollbacks.runAll();
+    expect(finding, finding?.message).toMatchObject({ status: "PASS", subject: "cache" });
+    expect(finding!.measurements).toContainEqual(
+      expect.objectContaining({ name: "added_latency", value: 200 }),
+    );
+    const journal = JSON.parse(readEvidence(finding!.evidence![0]!));
+    const during = journal.journal.entries.filter(
+      (e: { phase: string; kind: string }) => e.phase === "during" && e.kind === "probe",
+    );
+    expect(during.length).toBeGreaterThan(0);
+    for (const entry of during) expect(entry.latencyMs).toBeGreaterThanOrEqual(195);
+    expect(setup.proxy.proxy.toxics()).toEqual([]);
+  }, 60_000);
+
+  it("FAIL when the latency exceeds the API's own Redis timeout", async () => {
+    const setup = await startProxiedSystem("sturdy", { apiEnv: { REDIS_TIMEOUT_MS: "100" } });
+    cleanups.push(setup.stop);
+    const { ctx, rollbacks } = makeCheckContext(
+      {
+        ...setup.system.spec,
+        resilience: {
+          experiments: [
+            { name: "cache-slow", target: "cache", fault: "latency", latency: "300ms", duration: "2s" },
+          ],
+        },
+      },
+      { targets: setup.system.targets },
+    );
+    (ctx.spec.resilience as Record<string, unknown>).proxies = { cache: { api: setup.proxy.apiUrl } };
+    const [finding] = await check.run(ctx);
+    await rollbacks.runAll();
+    expect(finding).toMatchObject({ status: "FAIL", subject: "cache" });
+    expect(finding!.measurements).toContainEqual(
+      expect.objectContaining({ name: "error_ratio_during_fault", value: 100 }),
+    );
+    expect(setup.proxy.proxy.toxics()).toEqual([]);
+  }, 60_000);
+
+  it("UNVERIFIED without a fault proxy", async () => {
+    const { ctx } = makeCheckContext({
+      destructive: true,
+      services: {
+        cache: { kind: "redis", url: "redis://127.0.0.1:1" },
+        api: { url: "http://127.0.0.1:1", health: "/healthz", dependsOn: ["cache"] },
+      },
+    });
+    const [finding] = await check.run(ctx);
+    expect(finding).toMatchObject({ status: "UNVERIFIED", subject: "cache" });
+    expect(finding!.toVerify).toMatch(/gauntlet proxy/);
+  });
+});

@@ -1,0 +1,83 @@
+// dependencyOutageDegradesGracefully with a real blackhole: the sturdy API (300 ms Redis timeout) answers 503 fast;
+// the fragile one (no timeout) hangs and FAILs. Without a proxy the Redis process itself is frozen (SIGSTOP) and
+// resumed. No toxic and no paused process is left behind.
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import check from "../../../src/checks/resilience/dependencyOutageDegradesGracefully.js";
+import { startProxiedSystem, startSystem } from "../../fixtures/services/system.js";
+import { makeCheckContext } from "../../support/checkContext.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const measurement = (finding: { measurements?: { name: string; value: number }[] }, name: string) =>
+  finding.measurements?.find((m) => m.name === name)?.value;
+
+const outage = (duration: string) => ({
+  experiments: [
+    { name: "cache-outage", target: "cache", fault: "blackhole" as const, duration, recoverWithin: "5s" },
+  ],
+});
+
+function processState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0]!;
+}
+
+describe("dependencyOutageDegradesGracefully", () => {
+  it("PASS: the sturdy API answers fast while Redis is blackholed at the proxy", async () => {
+    const setup = await startProxiedSystem("sturdy");
+    cleanups.push(setup.stop);
+    const { ctx, rollbacks } = makeCheckContext(
+      { ...setup.system.spec, resilience: outage("2s") },
+      { targets: setup.system.targets },
+    );
+    (ctx.spec.resilience as Record<string, unknown>).proxies = { cache: { api: setup.proxy.apiUrl } };
+    const [finding] = await check.run(ctx);
+    await rollbacks.runAll();
+    expect(finding, finding?.message).toMatchObject({ status: "PASS", subject: "cache" });
+    expect(measurement(finding!, "hung_probes")).toBe(0);
+    expect(measurement(finding!, "slowest_answer_during_outage")).toBeLessThan(2_000);
+    expect(measurement(finding!, "time_to_detect")).toBeLessThan(1_000); // health turned 503
+    expect(setup.proxy.proxy.toxics()).toEqual([]);
+  }, 60_000);
+
+  it("FAIL: the fragile API hangs on the blackholed Redis", async () => {
+    const setup = await startProxiedSystem("fragile");
+    cleanups.push(setup.stop);
+    const { ctx, rollbacks } = makeCheckContext(
+      { ...setup.system.spec, resilience: outage("3s") },
+      { targets: setup.system.targets },
+    );
+    (ctx.spec.resilience as Record<string, unknown>).proxies = { cache: { api: setup.proxy.apiUrl } };
+    const [finding] = await check.run(ctx);
+    await rollbacks.runAll();
+    expect(finding).toMatchObject({ status: "FAIL", subject: "cache" });
+    expect(finding!.message).toMatch(/hung/);
+    expect(measurement(finding!, "hung_probes")).toBeGreaterThanOrEqual(1);
+    expect(measurement(finding!, "slowest_answer_during_outage")).toBeGreaterThanOrEqual(2_000);
+    expect(setup.proxy.proxy.toxics()).toEqual([]);
+  }, 60_000);
+
+  it("without a proxy, freezes the Redis process (SIGSTOP) and resumes it", async () => {
+    const system = await startSystem("sturdy");
+    cleanups.push(() => system.stop());
+    const { ctx, rollbacks, readEvidence } = makeCheckContext(
+      { ...system.spec, resilience: outage("1s") },
+      { targets: system.targets },
+    );
+    const [finding] = await check.run(ctx);
+    await rollbacks.runAll();
+    expect(finding, finding?.message).toMatchObject({ status: "PASS", subject: "cache" });
+    expect(finding!.message).toMatch(/process pause/);
+    const journal = JSON.parse(readEvidence(finding!.evidence![0]!));
+    expect(
+      journal.journal.entries.some((e: { phase: string; ok: boolean }) => e.phase === "during" && !e.ok),
+    ).toBe(true);
+    // Resumed: no process of the group is left stopped (T).
+    const pid = (await system.targets.get("cache")!.pid())!;
+    expect(processState(pid)).not.toBe("T");
+  }, 60_000);
+});
