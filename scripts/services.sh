@@ -8,7 +8,7 @@ set -euo pipefail
 
 dir="${GAUNTLET_SERVICES_DIR:-/tmp/gauntlet-test-services}"
 pg_port="${GAUNTLET_TEST_PG_PORT:-55432}"
-pg_bin="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
+pg_bin="${PG_BIN:-$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)}"
 redis_port="${GAUNTLET_TEST_REDIS_PORT:-56379}"
 
 start_postgres() {

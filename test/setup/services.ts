@@ -2,11 +2,16 @@
 // Only servers this run started are stopped, so a server a developer (or a parallel run) started is left alone; set
 // GAUNTLET_KEEP_SERVICES=1 to leave them running between runs while developing.
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
+// The container tests start the podman API on first use (test/support/podman.ts); this run stops it if it started it.
+const PODMAN_PID = path.join(process.env.GAUNTLET_PODMAN_DIR ?? "/tmp/gauntlet-podman", "service.pid");
+
 export default function setup(): () => void {
+  const podmanWasRunning = existsSync(PODMAN_PID);
   const output = execFileSync("bash", [path.join(root, "scripts/services.sh"), "start"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
@@ -19,7 +24,11 @@ export default function setup(): () => void {
     else process.env[match[1]!] = match[2];
   }
   return () => {
-    if (!startedAny || process.env.GAUNTLET_KEEP_SERVICES === "1") return;
-    execFileSync("bash", [path.join(root, "scripts/services.sh"), "stop"], { stdio: "inherit" });
+    if (process.env.GAUNTLET_KEEP_SERVICES === "1") return;
+    if (!podmanWasRunning && existsSync(PODMAN_PID)) {
+      execFileSync("bash", [path.join(root, "scripts/podman.sh"), "stop"], { stdio: "inherit" });
+    }
+    if (startedAny)
+      execFileSync("bash", [path.join(root, "scripts/services.sh"), "stop"], { stdio: "inherit" });
   };
 }
