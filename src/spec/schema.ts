@@ -351,6 +351,14 @@ export const specSchema = z
     for (const [i, s] of (spec.slos ?? []).entries()) ref(s.service, ["slos", i, "service"]);
     for (const [i, e] of (spec.resilience?.experiments ?? []).entries()) {
       ref(e.target, ["resilience", "experiments", i, "target"]);
+      if (e.steadyState?.length && !spec.monitoring?.prometheus) {
+        // A steady state nobody can evaluate would be skipped in silence.
+        ctx.addIssue({
+          code: "custom",
+          path: ["resilience", "experiments", i, "steadyState"],
+          message: "a PromQL steady state needs Prometheus: set monitoring.prometheus, or remove steadyState",
+        });
+      }
     }
     for (const [i, b] of (spec.recovery?.backups ?? []).entries())
       ref(b.service, ["recovery", "backups", i, "service"]);

@@ -93,8 +93,23 @@ export default defineCheck({
     const findings: FindingInput[] = [];
     for (const file of set.files) {
       const rules = file.groups.flatMap((g) => g.rules);
+      if (rules.length === 0) {
+        // Nothing to compare: an unreadable file must not read as "all 0 rules loaded".
+        findings.push({
+          status: "UNVERIFIED",
+          subject: file.file,
+          location: { path: file.file },
+          message: `${file.file}: ${file.problems.length > 0 ? "the file does not parse as rule YAML" : "the file holds no rules"}, so whether Prometheus loads it cannot be compared`,
+          data: { file: file.file },
+          evidence: [evidence],
+          toVerify: "fix the rule file (see alertRulesValid), then run again",
+        });
+        continue;
+      }
       const missing: RuleDefinition[] = [];
       const stale: { rule: RuleDefinition; loaded: string }[] = [];
+      // Loaded but not evaluated yet: it has not shown that it evaluates without error.
+      const unevaluated: RuleDefinition[] = [];
       let failing = 0;
       for (const rule of rules) {
         const loaded = lookup(groups, rule);
@@ -105,6 +120,10 @@ export default defineCheck({
         if (canonicalPromql(loaded.query) !== canonicalPromql(rule.expr)) {
           // Same group and name but another expression: Prometheus runs an older (or someone else's) version.
           stale.push({ rule, loaded: loaded.query });
+          continue;
+        }
+        if (loaded.health === "unknown") {
+          unevaluated.push(rule);
           continue;
         }
         if (loaded.health === "err") {
@@ -162,7 +181,23 @@ export default defineCheck({
             },
           ],
         });
-      } else if (failing === 0 && stale.length === 0) {
+      }
+      if (unevaluated.length > 0) {
+        findings.push({
+          status: "UNVERIFIED",
+          subject: file.file,
+          location: {
+            path: file.file,
+            line: unevaluated[0]!.position.line,
+            column: unevaluated[0]!.position.column,
+          },
+          message: `${file.file}: ${unevaluated.length} rule(s) are loaded but Prometheus has not evaluated them yet: ${unevaluated.map((r) => r.name).join(", ")}`,
+          data: { file: file.file },
+          evidence: [evidence],
+          toVerify: "run again once Prometheus has evaluated its rule groups (one evaluation_interval)",
+        });
+      }
+      if (missing.length === 0 && failing === 0 && stale.length === 0 && unevaluated.length === 0) {
         findings.push({
           status: "PASS",
           subject: file.file,

@@ -49,7 +49,9 @@ export default defineCheck({
       ];
     }
     redactor.addFromUrl(url);
-    const thresholds = perf.thresholds?.length ? perf.thresholds : DEFAULT_CAPACITY_THRESHOLDS;
+    const declared = perf.thresholds?.length ? perf.thresholds : DEFAULT_CAPACITY_THRESHOLDS;
+    // A rate at which requests fail is not capacity: an error bound applies even when the spec sets only latency.
+    const thresholds = declared.some((t) => /^\s*errors\b/.test(t)) ? declared : [...declared, "errors<1%"];
     try {
       parseThresholds(thresholds);
     } catch (error) {

@@ -132,6 +132,20 @@ export default defineCheck({
         },
       ];
     }
+    const errors = stage?.errors.total ?? 0;
+    if (!stage || stage.requests - errors <= 0 || errors > stage.requests * 0.05) {
+      // Flat memory under a load the service did not serve says nothing about a leak.
+      return [
+        {
+          status: "UNVERIFIED",
+          subject: service,
+          message: `${service}: the endurance load was not served (${stage?.requests ?? 0} requests, ${errors} errors), so flat memory would prove nothing`,
+          evidence: [evidence],
+          data,
+          toVerify: "make the target answer the performance.requests under load, then run again",
+        },
+      ];
+    }
     const figures = `${formatBytes(samples[0]!.bytes)} → ${formatBytes(samples[samples.length - 1]!.bytes)}, slope ${formatBytes(slope)}/s → ${formatBytes(growth)} over ${Math.round(durationMs / 1000)} s (${samples.length} samples, ${stage?.requests ?? 0} requests)`;
     const measurements = [
       { name: "memory growth", value: growth, unit: "bytes", evidence },

@@ -154,12 +154,15 @@ async function blink(ctx: CheckContext, experiment: PlannedExperiment): Promise<
       message: `${datastore} blinked (${method.how})${detected}: ${problems.join("; ")}`,
     };
   }
-  const canaryNote =
-    result.canary?.intact === true
-      ? "canary intact"
-      : canary
-        ? "canary not checked"
-        : "no canary for this kind";
+  if (canary && result.canary?.intact !== true) {
+    // Recovery was seen, but "no data lost" is half the objective: a datastore we could not write to proves nothing.
+    return {
+      ...withEvidence,
+      status: "WARN",
+      message: `${datastore} blinked (${method.how})${detected}: dependants healthy again after ${seconds(result.timeToRecoverMs ?? 0)} (limit ${limit}), but data integrity is unknown: ${result.canary?.detail ?? "canary not checked"}`,
+    };
+  }
+  const canaryNote = result.canary?.intact === true ? "canary intact" : "no canary for this kind";
   return {
     ...withEvidence,
     status: "PASS",

@@ -49,7 +49,17 @@ export function registerToxic(
       for (const toxic of toxics) await proxy.add(toxic);
     },
     async () => {
-      for (const name of names) await proxy.remove(name);
+      // Every toxic gets its removal even if one fails; then the proxy's own list confirms none is left.
+      const results = await Promise.allSettled(names.map((name) => proxy.remove(name)));
+      const failed = results.flatMap((r, i) =>
+        r.status === "rejected" ? [`${names[i]}: ${String(r.reason)}`] : [],
+      );
+      const left = (await proxy.list()).filter((t) => names.includes(t.name)).map((t) => t.name);
+      if (failed.length > 0 || left.length > 0) {
+        throw new Error(
+          `toxics not removed: ${[...failed, ...left.map((n) => `${n} still listed`)].join("; ")}`,
+        );
+      }
     },
   );
 }

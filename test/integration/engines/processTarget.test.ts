@@ -105,4 +105,14 @@ describe("ProcessTarget", () => {
     expect(await control.isRunning()).toBe(true);
     await control.resume();
   });
+
+  it("ProcessControl refuses to report a kill or pause it could not deliver", async () => {
+    const t = target("exit 0", "never");
+    t.start();
+    await waitFor(() => t.exits.length > 0);
+    const control = new ProcessControl("svc", t);
+    await expect(control.kill()).rejects.toThrow(/not running/);
+    await expect(control.pause()).rejects.toThrow(/not running/);
+    await expect(control.resume()).resolves.toBeUndefined();
+  });
 });

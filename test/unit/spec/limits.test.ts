@@ -69,4 +69,13 @@ describe("spec limits", () => {
     expect(result.waivers[0]!.state).toBe("expired");
     expect(result.checks[0]!.status).toBe("FAIL");
   });
+
+  it("a PromQL steady state without Prometheus is an error at its line, not skipped in silence", () => {
+    const problems = problemsOf(
+      `${base}services:\n  api: { url: "http://127.0.0.1:1" }\nresilience:\n  experiments:\n    - name: x\n      target: api\n      fault: kill\n      steadyState: ["up == 1"]\n`,
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.line).toBe(10);
+    expect(problems[0]!.message).toMatch(/monitoring\.prometheus/);
+  });
 });

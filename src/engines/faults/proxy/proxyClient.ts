@@ -36,7 +36,9 @@ export function remoteToxics(baseUrl: string): ToxicControl {
         : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
     });
     const text = await response.text();
-    if (!response.ok && response.status !== 404) {
+    // 404 is fine on remove only (the toxic is gone either way); on add or list it means a wrong API URL, and an
+    // injection that silently did nothing would make the experiment pass against no fault.
+    if (!response.ok && !(response.status === 404 && method === "DELETE")) {
       throw new Error(`${method} ${base}${path} answered ${response.status}: ${text.slice(0, 200)}`);
     }
     return text ? JSON.parse(text) : null;
@@ -44,7 +46,6 @@ export function remoteToxics(baseUrl: string): ToxicControl {
   return {
     where: `proxy control API ${base}`,
     add: async (toxic) => (await call("POST", "/toxics", toxic)) as Toxic,
-    // 404 is fine on remove: the toxic is gone either way, which is what a rollback wants.
     remove: async (name) => {
       await call("DELETE", `/toxics/${encodeURIComponent(name)}`);
     },

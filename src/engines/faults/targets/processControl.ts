@@ -19,7 +19,7 @@ export class ProcessControl implements ServiceTarget {
   }
 
   async kill(): Promise<void> {
-    this.process.signal("SIGKILL");
+    this.#send("SIGKILL");
   }
 
   async stop(): Promise<void> {
@@ -38,11 +38,19 @@ export class ProcessControl implements ServiceTarget {
   }
 
   async pause(): Promise<void> {
-    this.process.signal("SIGSTOP");
+    this.#send("SIGSTOP");
   }
 
   async resume(): Promise<void> {
+    // Lenient on purpose: a process that died while paused leaves nothing frozen to undo.
     this.process.signal("SIGCONT");
+  }
+
+  /** A fault that was not delivered must not pass for one: a later "recovered" would be measured against nothing. */
+  #send(signal: NodeJS.Signals): void {
+    if (!this.process.signal(signal)) {
+      throw new Error(`${this.service} is not running: ${signal} could not be sent`);
+    }
   }
 
   async pid(): Promise<number | undefined> {
