@@ -4,7 +4,13 @@
 import { type CheckContext, defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
 import { runExperiment } from "../../engines/experiments/experiment.js";
 import { registerToxic } from "../../engines/experiments/fault.js";
-import { experimentMeasurements, saveJournal, seconds } from "../../engines/experiments/record.js";
+import {
+  experimentMeasurements,
+  noTrafficThrough,
+  proxyTraffic,
+  saveJournal,
+  seconds,
+} from "../../engines/experiments/record.js";
 import {
   DEFAULT_RECOVER_WITHIN_MS,
   dependencies,
@@ -108,6 +114,7 @@ async function slowDown(ctx: CheckContext, experiment: PlannedExperiment): Promi
     },
   ]);
   const holdMs = experiment.durationMs ?? DEFAULT_DURATION_MS;
+  const trafficBefore = await proxyTraffic(proxy);
   const result = await runExperiment({
     name: experiment.name,
     probes: [
@@ -120,6 +127,7 @@ async function slowDown(ctx: CheckContext, experiment: PlannedExperiment): Promi
     recoverWithinMs: experiment.recoverWithinMs,
     signal: ctx.signal,
   });
+  const trafficAfter = await proxyTraffic(proxy);
   const during = result.journal.entries.filter((e) => e.phase === "during" && e.kind === "probe");
   const dependantNames = new Set(dependants.map((p) => p.probe.name));
   const dependantProbes = during.filter((e) => dependantNames.has(e.name));
@@ -162,6 +170,16 @@ async function slowDown(ctx: CheckContext, experiment: PlannedExperiment): Promi
       ...withEvidence,
       status: "ERROR",
       message: `${dependency}: ${result.error ?? "latency not added"}`,
+    };
+  }
+  if (noTrafficThrough(trafficBefore, trafficAfter) || dependantProbes.length === 0) {
+    return {
+      ...withEvidence,
+      status: "UNVERIFIED",
+      message: noTrafficThrough(trafficBefore, trafficAfter)
+        ? `${dependency}: no traffic went through ${proxy.where} during the experiment, so the latency reached nobody`
+        : `${dependency}: no dependant was probed while the latency was in place`,
+      toVerify: `point the dependants' ${dependency} address at the proxy's listen address, then run again`,
     };
   }
   const problems: string[] = [];

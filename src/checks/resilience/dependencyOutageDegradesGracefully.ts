@@ -6,7 +6,13 @@ import { randomBytes } from "node:crypto";
 import { type CheckContext, defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
 import { runExperiment } from "../../engines/experiments/experiment.js";
 import { type RegisteredFault, registerFault, registerToxic } from "../../engines/experiments/fault.js";
-import { experimentMeasurements, saveJournal, seconds } from "../../engines/experiments/record.js";
+import {
+  experimentMeasurements,
+  noTrafficThrough,
+  proxyTraffic,
+  saveJournal,
+  seconds,
+} from "../../engines/experiments/record.js";
 import {
   DEFAULT_RECOVER_WITHIN_MS,
   dependencies,
@@ -72,7 +78,7 @@ export default defineCheck({
 function outageFault(
   ctx: CheckContext,
   experiment: PlannedExperiment,
-): { how: string; fault: RegisteredFault } | null {
+): { how: string; fault: RegisteredFault; traffic?: () => Promise<number | null> } | null {
   const dependency = experiment.target;
   const api = proxyApiFor(ctx.spec, dependency);
   if (api && experiment.fault !== "pause") {
@@ -92,7 +98,7 @@ function outageFault(
         attributes: { timeout: 0 },
       },
     ]);
-    return { how: `blackholed at ${proxy.where}`, fault };
+    return { how: `blackholed at ${proxy.where}`, fault, traffic: () => proxyTraffic(proxy) };
   }
   const target = ctx.targets.get(dependency);
   if (!target) return null;
@@ -128,6 +134,7 @@ async function blackhole(ctx: CheckContext, experiment: PlannedExperiment): Prom
     };
   }
   const holdMs = experiment.durationMs ?? DEFAULT_DURATION_MS;
+  const trafficBefore = (await outage.traffic?.()) ?? null;
   const result = await runExperiment({
     name: experiment.name,
     probes: [...dependants.map((p) => p.probe), ...hypothesisProbes(ctx.spec, experiment)],
@@ -166,6 +173,15 @@ async function blackhole(ctx: CheckContext, experiment: PlannedExperiment): Prom
       ...withEvidence,
       status: "ERROR",
       message: `${dependency}: ${result.error ?? "outage not injected"}`,
+    };
+  }
+  const trafficAfter = (await outage.traffic?.()) ?? null;
+  if (noTrafficThrough(trafficBefore, trafficAfter)) {
+    return {
+      ...withEvidence,
+      status: "UNVERIFIED",
+      message: `${dependency}: no traffic went through its fault proxy during the experiment, so the outage reached nobody`,
+      toVerify: `point the dependants' ${dependency} address at the proxy's listen address, then run again`,
     };
   }
   const head = `${dependency} ${outage.how} for ${seconds(holdMs)}`;

@@ -36,3 +36,15 @@ export function experimentMeasurements(
 export function seconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
+
+/**
+ * An experiment at a fault proxy proves something only if the dependants' traffic goes through it: read the proxy's
+ * byte counter before and after the whole experiment (its steady-state probes included).
+ */
+export async function proxyTraffic(proxy: { traffic(): Promise<number> }): Promise<number | null> {
+  return proxy.traffic().catch(() => null);
+}
+
+export function noTrafficThrough(before: number | null, after: number | null): boolean {
+  return before !== null && after !== null && after === before;
+}

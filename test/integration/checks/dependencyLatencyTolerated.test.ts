@@ -2,7 +2,7 @@
 // Redis round trip, the probes during the fault really are slower, and the toxics are gone afterwards.
 import { afterEach, describe, expect, it } from "vitest";
 import check from "../../../src/checks/resilience/dependencyLatencyTolerated.js";
-import { startProxiedSystem } from "../../fixtures/services/system.js";
+import { startProxiedSystem, startProxy, startSystem } from "../../fixtures/services/system.js";
 import { makeCheckContext } from "../../support/checkContext.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -63,6 +63,30 @@ describe("dependencyLatencyTolerated", () => {
       expect.objectContaining({ name: "error_ratio_during_fault", value: 100 }),
     );
     expect(setup.proxy.proxy.toxics()).toEqual([]);
+  }, 60_000);
+
+  it("UNVERIFIED when the API bypasses the named proxy: latency that reaches nobody proves nothing", async () => {
+    const system = await startSystem("sturdy"); // the API talks to Redis directly
+    cleanups.push(system.stop);
+    const unused = await startProxy(system.redisPort);
+    cleanups.push(() => unused.close());
+    const { ctx, rollbacks } = makeCheckContext(
+      {
+        ...system.spec,
+        resilience: {
+          experiments: [
+            { name: "cache-slow", target: "cache", fault: "latency", latency: "200ms", duration: "1s" },
+          ],
+          proxies: { cache: { api: unused.apiUrl } },
+        },
+      },
+      { targets: system.targets },
+    );
+    const [finding] = await check.run(ctx);
+    await rollbacks.runAll();
+    expect(finding, finding?.message).toMatchObject({ status: "UNVERIFIED", subject: "cache" });
+    expect(finding!.message).toMatch(/no traffic went through/);
+    expect(unused.proxy.toxics()).toEqual([]);
   }, 60_000);
 
   it("UNVERIFIED without a fault proxy", async () => {

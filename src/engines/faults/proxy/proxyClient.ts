@@ -9,6 +9,8 @@ export interface ToxicControl {
   add(toxic: ToxicInput): Promise<Toxic>;
   remove(name: string): Promise<void>;
   list(): Promise<Toxic[]>;
+  /** Bytes that have passed through the proxy so far, both directions: shows whether anything uses it at all. */
+  traffic(): Promise<number>;
 }
 
 export function localToxics(proxy: FaultProxy): ToxicControl {
@@ -19,6 +21,7 @@ export function localToxics(proxy: FaultProxy): ToxicControl {
       await proxy.removeToxic(name);
     },
     list: async () => proxy.toxics(),
+    traffic: async () => proxy.bytes.upstream + proxy.bytes.downstream,
   };
 }
 
@@ -50,5 +53,9 @@ export function remoteToxics(baseUrl: string): ToxicControl {
       await call("DELETE", `/toxics/${encodeURIComponent(name)}`);
     },
     list: async () => (await call("GET", "/toxics")) as Toxic[],
+    traffic: async () => {
+      const status = (await call("GET", "/proxy")) as { bytes?: { upstream?: number; downstream?: number } };
+      return (status.bytes?.upstream ?? 0) + (status.bytes?.downstream ?? 0);
+    },
   };
 }
