@@ -10,7 +10,16 @@ import { makeCheckContext } from "../../support/checkContext.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  // Every cleanup runs, newest first, even if one fails, so a broken test never leaves a server behind.
+  let firstError: unknown;
+  for (const c of cleanups.splice(0).reverse()) {
+    try {
+      await c();
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  if (firstError) throw firstError;
 });
 
 async function started(flavour: "fragile" | "sturdy", options = {}): Promise<TestSystem> {

@@ -9,7 +9,16 @@ import { makeCheckContext } from "../../support/checkContext.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  // Every cleanup runs, newest first, even if one fails, so a broken test never leaves a server behind.
+  let firstError: unknown;
+  for (const c of cleanups.splice(0).reverse()) {
+    try {
+      await c();
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  if (firstError) throw firstError;
 });
 
 const measurement = (finding: { measurements?: { name: string; value: number }[] }, name: string) =>

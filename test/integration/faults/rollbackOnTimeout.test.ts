@@ -15,7 +15,16 @@ import { startProxiedSystem } from "../../fixtures/services/system.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  // Every cleanup runs, newest first, even if one fails, so a broken test never leaves a server behind.
+  let firstError: unknown;
+  for (const c of cleanups.splice(0).reverse()) {
+    try {
+      await c();
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  if (firstError) throw firstError;
 });
 
 describe("rollback on a check timeout", () => {

@@ -7,7 +7,16 @@ import { parseToxic } from "../../../src/engines/faults/proxy/toxics.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  // Every cleanup runs, newest first, even if one fails, so a broken test never leaves a server behind.
+  let firstError: unknown;
+  for (const c of cleanups.splice(0).reverse()) {
+    try {
+      await c();
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  if (firstError) throw firstError;
 });
 
 async function echoServer(): Promise<number> {
