@@ -1,30 +1,19 @@
 // dependencyBlinkSurvived against a real, dedicated redis-server: restarting it is survived by the sturdy API (it
 // reconnects; appendonly keeps the canary) and not by the fragile one (it exits; the canary is gone). A blink through
 // the fault proxy (a `down` toxic) works without any control over Redis and leaves no toxic behind.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import check from "../../../src/checks/resilience/dependencyBlinkSurvived.js";
 import { type ControlApi, startControlApi } from "../../../src/engines/faults/proxy/controlApi.js";
 import { FaultProxy } from "../../../src/engines/faults/proxy/faultProxy.js";
 import { freePort, startSystem, type TestSystem } from "../../fixtures/services/system.js";
 import { makeCheckContext } from "../../support/checkContext.js";
+import { cleanupAfterEach } from "../../support/cleanups.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  // Every cleanup runs, newest first, even if one fails, so a broken test never leaves a server behind.
-  let firstError: unknown;
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      await c();
-    } catch (error) {
-      firstError ??= error;
-    }
-  }
-  if (firstError) throw firstError;
-});
+const onCleanup = cleanupAfterEach();
 
 async function started(flavour: "fragile" | "sturdy", options = {}): Promise<TestSystem> {
   const system = await startSystem(flavour, options);
-  cleanups.push(() => system.stop());
+  onCleanup(() => system.stop());
   return system;
 }
 
@@ -78,7 +67,7 @@ describe("dependencyBlinkSurvived", () => {
     });
     await proxy.start();
     const api: ControlApi = await startControlApi(proxy, "127.0.0.1", 0);
-    cleanups.push(async () => {
+    onCleanup(async () => {
       await api.close();
       await proxy.close();
     });

@@ -1,28 +1,17 @@
 // dependencyLatencyTolerated with real latency at the fault proxy: the sturdy API stays healthy with ~200 ms more per
 // Redis round trip, the probes during the fault really are slower, and the toxics are gone afterwards.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import check from "../../../src/checks/resilience/dependencyLatencyTolerated.js";
 import { startProxiedSystem, startProxy, startSystem } from "../../fixtures/services/system.js";
 import { makeCheckContext } from "../../support/checkContext.js";
+import { cleanupAfterEach } from "../../support/cleanups.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  // Every cleanup runs, newest first, even if one fails, so a broken test never leaves a server behind.
-  let firstError: unknown;
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      await c();
-    } catch (error) {
-      firstError ??= error;
-    }
-  }
-  if (firstError) throw firstError;
-});
+const onCleanup = cleanupAfterEach();
 
 describe("dependencyLatencyTolerated", () => {
   it("PASS for the sturdy API; probes during the fault are ≥ 200 ms slower; no toxic left", async () => {
     const setup = await startProxiedSystem("sturdy", { apiEnv: { REDIS_TIMEOUT_MS: "1000" } });
-    cleanups.push(setup.stop);
+    onCleanup(setup.stop);
     const { ctx, rollbacks, readEvidence } = makeCheckContext(
       {
         ...setup.system.spec,
@@ -52,7 +41,7 @@ describe("dependencyLatencyTolerated", () => {
 
   it("FAIL when the latency exceeds the API's own Redis timeout", async () => {
     const setup = await startProxiedSystem("sturdy", { apiEnv: { REDIS_TIMEOUT_MS: "100" } });
-    cleanups.push(setup.stop);
+    onCleanup(setup.stop);
     const { ctx, rollbacks } = makeCheckContext(
       {
         ...setup.system.spec,
@@ -76,9 +65,9 @@ describe("dependencyLatencyTolerated", () => {
 
   it("UNVERIFIED when the API bypasses the named proxy: latency that reaches nobody proves nothing", async () => {
     const system = await startSystem("sturdy"); // the API talks to Redis directly
-    cleanups.push(system.stop);
+    onCleanup(system.stop);
     const unused = await startProxy(system.redisPort);
-    cleanups.push(() => unused.close());
+    onCleanup(() => unused.close());
     const { ctx, rollbacks } = makeCheckContext(
       {
         ...system.spec,

@@ -2,24 +2,13 @@
 // the fragile one (no timeout) hangs and FAILs. Without a proxy the Redis process itself is frozen (SIGSTOP) and
 // resumed. No toxic and no paused process is left behind.
 import { readFileSync } from "node:fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import check from "../../../src/checks/resilience/dependencyOutageDegradesGracefully.js";
 import { startProxiedSystem, startSystem } from "../../fixtures/services/system.js";
 import { makeCheckContext } from "../../support/checkContext.js";
+import { cleanupAfterEach } from "../../support/cleanups.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  // Every cleanup runs, newest first, even if one fails, so a broken test never leaves a server behind.
-  let firstError: unknown;
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      await c();
-    } catch (error) {
-      firstError ??= error;
-    }
-  }
-  if (firstError) throw firstError;
-});
+const onCleanup = cleanupAfterEach();
 
 const measurement = (finding: { measurements?: { name: string; value: number }[] }, name: string) =>
   finding.measurements?.find((m) => m.name === name)?.value;
@@ -38,7 +27,7 @@ function processState(pid: number): string {
 describe("dependencyOutageDegradesGracefully", () => {
   it("PASS: the sturdy API answers fast while Redis is blackholed at the proxy", async () => {
     const setup = await startProxiedSystem("sturdy");
-    cleanups.push(setup.stop);
+    onCleanup(setup.stop);
     const { ctx, rollbacks } = makeCheckContext(
       { ...setup.system.spec, resilience: outage("2s") },
       { targets: setup.system.targets },
@@ -55,7 +44,7 @@ describe("dependencyOutageDegradesGracefully", () => {
 
   it("FAIL: the fragile API hangs on the blackholed Redis", async () => {
     const setup = await startProxiedSystem("fragile");
-    cleanups.push(setup.stop);
+    onCleanup(setup.stop);
     const { ctx, rollbacks } = makeCheckContext(
       { ...setup.system.spec, resilience: outage("3s") },
       { targets: setup.system.targets },
@@ -72,7 +61,7 @@ describe("dependencyOutageDegradesGracefully", () => {
 
   it("without a proxy, freezes the Redis process (SIGSTOP) and resumes it", async () => {
     const system = await startSystem("sturdy");
-    cleanups.push(() => system.stop());
+    onCleanup(() => system.stop());
     const { ctx, rollbacks, readEvidence } = makeCheckContext(
       { ...system.spec, resilience: outage("1s") },
       { targets: system.targets },

@@ -4,7 +4,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import check from "../../../src/checks/resilience/dependencyOutageDegradesGracefully.js";
 import { EvidenceStore } from "../../../src/core/evidence.js";
 import { RollbackLedger } from "../../../src/core/rollbacks.js";
@@ -12,25 +12,14 @@ import { runPlan } from "../../../src/core/runner.js";
 import { probeHttp } from "../../../src/engines/http/probe.js";
 import { specSchema } from "../../../src/spec/schema.js";
 import { startProxiedSystem } from "../../fixtures/services/system.js";
+import { cleanupAfterEach } from "../../support/cleanups.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  // Every cleanup runs, newest first, even if one fails, so a broken test never leaves a server behind.
-  let firstError: unknown;
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      await c();
-    } catch (error) {
-      firstError ??= error;
-    }
-  }
-  if (firstError) throw firstError;
-});
+const onCleanup = cleanupAfterEach();
 
 describe("rollback on a check timeout", () => {
   it("removes the toxic when the runner times the check out mid-fault", async () => {
     const setup = await startProxiedSystem("sturdy");
-    cleanups.push(setup.stop);
+    onCleanup(setup.stop);
     const spec = specSchema.parse({
       version: 1,
       system: { name: "timeout" },

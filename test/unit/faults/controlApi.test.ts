@@ -1,28 +1,17 @@
 // The proxy's HTTP control API, driven the way another tool would: add, list, remove toxics; enable and disable.
 import net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { memoryIO } from "../../../src/cli/io.js";
 import { proxyCommand } from "../../../src/cli/proxy.js";
 import { remoteToxics } from "../../../src/engines/faults/proxy/proxyClient.js";
+import { cleanupAfterEach } from "../../support/cleanups.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  // Every cleanup runs, newest first, even if one fails, so a broken test never leaves a server behind.
-  let firstError: unknown;
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      await c();
-    } catch (error) {
-      firstError ??= error;
-    }
-  }
-  if (firstError) throw firstError;
-});
+const onCleanup = cleanupAfterEach();
 
 async function upstreamPort(): Promise<number> {
   const server = net.createServer((s) => s.end("hello"));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  onCleanup(() => new Promise<void>((r) => server.close(() => r())));
   return (server.address() as net.AddressInfo).port;
 }
 
@@ -33,7 +22,7 @@ describe("gauntlet proxy control API", () => {
       { listen: "127.0.0.1:0", upstream: `127.0.0.1:${await upstreamPort()}`, api: "127.0.0.1:0" },
       io,
     );
-    cleanups.push(() => running.close());
+    onCleanup(() => running.close());
     expect(io.stdout.join("")).toContain(running.apiUrl);
     const api = running.apiUrl;
 
@@ -69,7 +58,7 @@ describe("gauntlet proxy control API", () => {
       { listen: "127.0.0.1:0", upstream: `127.0.0.1:${await upstreamPort()}`, api: "127.0.0.1:0" },
       memoryIO(),
     );
-    cleanups.push(() => running.close());
+    onCleanup(() => running.close());
     const client = remoteToxics(running.apiUrl);
     await client.add({ name: "a", type: "latency", attributes: { latency: 1 } });
     await client.add({ name: "b", type: "timeout", attributes: { timeout: 0 } });

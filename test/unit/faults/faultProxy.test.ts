@@ -1,23 +1,12 @@
 // The fault proxy against a real echo server on loopback: every toxic changes what a real socket sees, toxics reach
 // links that were already open, and toxicity 0 changes nothing.
 import net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FaultProxy, parseEndpoint } from "../../../src/engines/faults/proxy/faultProxy.js";
 import { parseToxic } from "../../../src/engines/faults/proxy/toxics.js";
+import { cleanupAfterEach } from "../../support/cleanups.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  // Every cleanup runs, newest first, even if one fails, so a broken test never leaves a server behind.
-  let firstError: unknown;
-  for (const c of cleanups.splice(0).reverse()) {
-    try {
-      await c();
-    } catch (error) {
-      firstError ??= error;
-    }
-  }
-  if (firstError) throw firstError;
-});
+const onCleanup = cleanupAfterEach();
 
 async function echoServer(): Promise<number> {
   const server = net.createServer((s) => {
@@ -25,7 +14,7 @@ async function echoServer(): Promise<number> {
     s.pipe(s);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  cleanups.push(
+  onCleanup(
     () =>
       new Promise<void>((r) => {
         server.close(() => r());
@@ -41,7 +30,7 @@ async function proxied(): Promise<FaultProxy> {
     upstream: { host: "127.0.0.1", port },
   });
   await proxy.start();
-  cleanups.push(() => proxy.close());
+  onCleanup(() => proxy.close());
   return proxy;
 }
 
@@ -50,7 +39,7 @@ function connect(proxy: FaultProxy): Promise<net.Socket> {
     const socket = net.connect(proxy.listenAddress);
     socket.once("connect", () => resolve(socket));
     socket.once("error", reject);
-    cleanups.push(() => {
+    onCleanup(() => {
       socket.destroy();
     });
   });
