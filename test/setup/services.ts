@@ -2,7 +2,7 @@
 // Only servers this run started are stopped, so a server a developer (or a parallel run) started is left alone; set
 // GAUNTLET_KEEP_SERVICES=1 to leave them running between runs while developing.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -11,7 +11,7 @@ const root = path.resolve(import.meta.dirname, "../..");
 const PODMAN_PID = path.join(process.env.GAUNTLET_PODMAN_DIR ?? "/tmp/gauntlet-podman", "service.pid");
 
 export default function setup(): () => void {
-  const podmanWasRunning = existsSync(PODMAN_PID);
+  const podmanWasRunning = alive(PODMAN_PID);
   const output = execFileSync("bash", [path.join(root, "scripts/services.sh"), "start"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
@@ -25,10 +25,21 @@ export default function setup(): () => void {
   }
   return () => {
     if (process.env.GAUNTLET_KEEP_SERVICES === "1") return;
-    if (!podmanWasRunning && existsSync(PODMAN_PID)) {
+    if (!podmanWasRunning && alive(PODMAN_PID)) {
       execFileSync("bash", [path.join(root, "scripts/podman.sh"), "stop"], { stdio: "inherit" });
     }
     if (startedAny)
       execFileSync("bash", [path.join(root, "scripts/services.sh"), "stop"], { stdio: "inherit" });
   };
+}
+
+/** Whether the pid file names a live process: a stale file (left by a killed run) must not count as running. */
+function alive(pidFile: string): boolean {
+  if (!existsSync(pidFile)) return false;
+  try {
+    process.kill(Number(readFileSync(pidFile, "utf8").trim()), 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
