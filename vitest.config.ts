@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["test/setup/build.ts", "test/setup/services.ts"],
+    globalSetup: ["test/setup/tmpdir.ts", "test/setup/build.ts", "test/setup/services.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -3,8 +3,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
-import { UserError } from "../core/errors.js";
 import { sha256 } from "../core/evidence.js";
+import { UserError } from "../errors.js";
 
 export const PRIVATE_KEY_FILE = "gauntlet.key";
 export const PUBLIC_KEY_FILE = "gauntlet.pub";

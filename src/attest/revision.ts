@@ -2,19 +2,14 @@
 // exactly what differs from HEAD (tracked changes and untracked files), so uncommitted code cannot pass as HEAD.
 // Elsewhere: one sha256 over the spec, every file it names and the code of the services it starts.
 import { execFile } from "node:child_process";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Revision } from "../core/assessment.js";
 import { sha256 } from "../core/evidence.js";
+import { expandPattern, toPosix } from "../engines/files/glob.js";
 import type { Spec } from "../spec/schema.js";
 
 const GIT_TIMEOUT_MS = 15_000;
-const SKIPPED_FOLDERS = new Set([".git", "node_modules", ".gauntlet"]);
-const CERTIFICATE_FILE = "certificate.dsse.json";
-
-async function isFileAt(file: string): Promise<boolean> {
-  return (await stat(file).catch(() => null))?.isFile() ?? false;
-}
 
 export async function computeRevision(specPath: string, spec: Spec): Promise<Revision> {
   const specDir = path.dirname(path.resolve(specPath));
@@ -100,86 +95,4 @@ async function specRevision(specPath: string, spec: Spec): Promise<Revision> {
     lines.push(`${relative}\0${sha256(await readFile(file))}\n`);
   }
   return { kind: "spec", digest: sha256(lines.join("")), files: files.map((f) => f.relative) };
-}
-
-/**
- * Files a spec entry names, as absolute paths: a plain path (a file, or every file under a folder) or a glob with
- * `*`, `?` and `**`. Entries that match nothing are skipped; checks report missing files, the digest only covers what
- * exists.
- */
-export async function expandPattern(baseDir: string, pattern: string): Promise<string[]> {
-  const absolute = path.resolve(baseDir, pattern);
-  if (!/[*?]/.test(pattern)) return filesAt(absolute);
-  const segments = toPosix(absolute).split("/");
-  const firstGlob = segments.findIndex((s) => /[*?]/.test(s));
-  const root = segments.slice(0, firstGlob).join("/") || "/";
-  const matcher = globToRegExp(segments.slice(firstGlob).join("/"));
-  const found: string[] = [];
-  for (const relative of await walk(root)) {
-    if (matcher.test(relative)) found.push(path.join(root, relative));
-  }
-  return found.sort();
-}
-
-function globToRegExp(glob: string): RegExp {
-  let source = "";
-  for (let i = 0; i < glob.length; i++) {
-    const char = glob[i]!;
-    if (char === "*" && glob[i + 1] === "*") {
-      // "**/" matches zero or more folders; a trailing "**" matches everything below.
-      if (glob[i + 2] === "/") {
-        source += "(?:[^/]+/)*";
-        i += 2;
-      } else {
-        source += ".*";
-        i += 1;
-      }
-    } else if (char === "*") {
-      source += "[^/]*";
-    } else if (char === "?") {
-      source += "[^/]";
-    } else {
-      source += char.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-    }
-  }
-  return new RegExp(`^${source}$`);
-}
-
-async function filesAt(target: string): Promise<string[]> {
-  const info = await stat(target).catch(() => null);
-  if (!info) return [];
-  if (info.isFile()) return [target];
-  if (info.isDirectory()) return (await walk(target)).map((relative) => path.join(target, relative));
-  return [];
-}
-
-/**
- * Files under dir, relative with forward slashes; skips .git, node_modules and Gauntlet's own output (.gauntlet/, a
- * folder holding a certificate) — written after the digest, they would make every later verification fail — and does
- * not follow folder links.
- */
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const visit = async (relative: string): Promise<void> => {
-    const entries = await readdir(path.join(dir, relative), { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      const child = relative ? `${relative}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) {
-        if (SKIPPED_FOLDERS.has(entry.name)) continue;
-        if (await isFileAt(path.join(dir, child, CERTIFICATE_FILE))) continue;
-        await visit(child);
-      } else if (entry.isFile()) {
-        out.push(child);
-      } else if (entry.isSymbolicLink()) {
-        const info = await stat(path.join(dir, child)).catch(() => null);
-        if (info?.isFile()) out.push(child);
-      }
-    }
-  };
-  await visit("");
-  return out.sort();
-}
-
-function toPosix(file: string): string {
-  return file.split(path.sep).join("/");
 }

@@ -2,9 +2,9 @@
 // verdict, the scores and a digest for every evidence file, wrapped in a DSSE envelope signed with Ed25519.
 import { writeFile } from "node:fs/promises";
 import type { Assessment, Revision, Verdict } from "../core/assessment.js";
-import { UserError } from "../core/errors.js";
 import type { EvidenceManifest } from "../core/evidence.js";
 import type { Category, Risk, Status } from "../core/types.js";
+import { UserError } from "../errors.js";
 import { type DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from "./dsse.js";
 import { loadPrivateKey, type SigningKey } from "./keys.js";
 

@@ -9,9 +9,9 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { UserError } from "../core/errors.js";
 import { listFiles, MANIFEST_FILE, sha256 } from "../core/evidence.js";
 import { CATEGORIES, RISKS, STATUSES } from "../core/types.js";
+import { UserError } from "../errors.js";
 import { parseSpec } from "../spec/loader.js";
 import { SpecError } from "../spec/problems.js";
 import type { Spec } from "../spec/schema.js";

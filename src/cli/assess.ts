@@ -1,10 +1,9 @@
 // `gauntlet assess [spec]`: run every applicable check, score, sign, write the reports. Exit code = verdict
 // (0 certified, 1 conditional, 2 not ready); 3 for a spec or usage error; 130/143 when interrupted.
 import type { Command } from "commander";
+import { assess } from "../assess/assess.js";
 import { checkIds } from "../checks/index.js";
-import { assess } from "../core/assess.js";
-import { redactor } from "../core/redact.js";
-import { REPORT_FILES, type ReportFormat } from "../report/index.js";
+import { isReportFormat, REPORT_FILES, type ReportFormat } from "../report/index.js";
 import { suggest } from "../spec/suggest.js";
 import { parseDuration } from "../spec/units.js";
 import { resolveStoreOption } from "./history.js";
@@ -36,7 +35,8 @@ export async function assessCommand(specPath: string, flags: AssessFlags, io: Cl
   }
   const formats = (flags.format ?? Object.keys(REPORT_FILES)) as ReportFormat[];
   for (const format of formats) {
-    if (!(format in REPORT_FILES)) {
+    // Object.hasOwn, not `in`: "constructor" is in every object and would pass, then fail after the whole run.
+    if (!isReportFormat(format)) {
       throw new UserError(`unknown report format "${format}": use ${Object.keys(REPORT_FILES).join(", ")}`);
     }
   }
@@ -67,7 +67,7 @@ export async function assessCommand(specPath: string, flags: AssessFlags, io: Cl
   // With --json, stdout carries the assessment only; progress goes to stderr.
   const stream = flags.json ? process.stderr : process.stdout;
   const progress = createProgress(
-    (text) => stream.write(redactor.redact(text)),
+    (text) => stream.write(io.secrets.redact(text)),
     io.isTTY && !flags.json,
     flags.verbose,
   );
@@ -81,8 +81,11 @@ export async function assessCommand(specPath: string, flags: AssessFlags, io: Cl
       ...(flags.key ? { keyPath: flags.key } : {}),
       ...(validForMs !== undefined ? { validForMs } : {}),
       // --no-store gives false; otherwise --store, then $GAUNTLET_STORE, then the default SQLite file.
-      ...(flags.store === false ? { store: false } : { store: resolveStoreOption(flags.store) ?? "" }),
+      ...(flags.store === false
+        ? { store: false }
+        : { store: resolveStoreOption(flags.store, io.secrets) ?? "" }),
       formats,
+      secrets: io.secrets,
       signal: controller.signal,
       onEvent: (e) => progress.onEvent(e),
     });

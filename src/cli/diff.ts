@@ -44,7 +44,7 @@ export async function diffCommand(
   options: DiffOptions,
   io: CliIO,
 ): Promise<number> {
-  const diff = await withHistoryStore(options, async (store, where) => {
+  const diff = await withHistoryStore({ ...options, secrets: io.secrets }, async (store, where) => {
     const older = await findRun(store, a, options.system, where);
     const newer = await findRun(store, b, options.system, where);
     return diffAssessments(older, newer);

@@ -1,6 +1,6 @@
 // `gauntlet history`: the recorded runs, newest first, as a table or JSON.
 import { type Command, InvalidArgumentError } from "commander";
-import { redactor } from "../core/redact.js";
+import type { Redactor, SecretSink } from "../secrets/redactor.js";
 import { describeStoreLocation, type HistoryStore, openStore, type RunSummary } from "../store/store.js";
 import { type CliIO, UserError } from "./io.js";
 
@@ -25,24 +25,28 @@ export const STORE_OPTION_HELP = `history database: a SQLite file path or a post
  * The history store location for a `--store` value: the flag, else $GAUNTLET_STORE, else undefined (the default
  * SQLite file). Registers a URL's password with the redactor so it never reaches output.
  */
-export function resolveStoreOption(store?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function resolveStoreOption(
+  store: string | undefined,
+  secrets: SecretSink,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (store !== undefined && store.trim() === "") {
     throw new UserError("--store is empty: pass a SQLite file path or a postgres:// URL.");
   }
   const location = store ?? (env[STORE_ENV]?.trim() || undefined);
-  redactor.addFromUrl(location);
+  secrets.addFromUrl(location);
   return location;
 }
 
 /** Opens the store named by a `--store` value, runs `use`, and always closes it. */
 export async function withHistoryStore<T>(
-  options: { store?: string; cwd?: string },
+  options: { store?: string; cwd?: string; secrets: Redactor },
   use: (store: HistoryStore, where: string) => Promise<T>,
 ): Promise<T> {
-  const location = resolveStoreOption(options.store);
+  const location = resolveStoreOption(options.store, options.secrets);
   const cwd = options.cwd === undefined ? {} : { cwd: options.cwd };
   const where = describeStoreLocation(location, cwd);
-  const store = await openStore(location, cwd);
+  const store = await openStore(location, { ...cwd, secrets: options.secrets });
   try {
     return await use(store, where);
   } finally {
@@ -69,10 +73,13 @@ export async function historyCommand(options: HistoryOptions, io: CliIO): Promis
     throw new UserError(`--limit must be a whole number ≥ 1, not ${limit}.`);
   }
   const filter = options.system === undefined ? { limit } : { system: options.system, limit };
-  const { runs, where } = await withHistoryStore(options, async (store, where) => ({
-    runs: await store.list(filter),
-    where,
-  }));
+  const { runs, where } = await withHistoryStore(
+    { ...options, secrets: io.secrets },
+    async (store, where) => ({
+      runs: await store.list(filter),
+      where,
+    }),
+  );
 
   if (options.json) {
     io.out(JSON.stringify(runs, null, 2));

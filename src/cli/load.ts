@@ -91,6 +91,7 @@ export async function loadCommand(url: string, flags: LoadFlags, io: CliIO): Pro
       thresholds: flags.threshold ?? [],
       workers,
       timeoutMs,
+      secrets: io.secrets,
       signal: controller.signal,
       rejectUnauthorized: !flags.insecure,
       onSecond: (_, point) => {

@@ -19,7 +19,7 @@ import { registerVerify } from "./verify.js";
 export const EXIT_USAGE = 3;
 export const EXIT_INTERNAL = 4;
 
-export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   let exitCode = 0;
   const setExit = (code: number) => {
     exitCode = code;

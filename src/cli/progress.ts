@@ -1,5 +1,5 @@
 // Live progress for `gauntlet assess`: a spinner line on a TTY, plain timestamped lines otherwise (CI logs).
-import type { AssessEvent } from "../core/assess.js";
+import type { AssessEvent } from "../assess/assess.js";
 import type { Status } from "../core/types.js";
 import { formatDuration } from "../spec/units.js";
 

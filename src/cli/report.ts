@@ -1,7 +1,7 @@
 // `gauntlet report RUN --format md|json|junit|sarif`: re-render a stored run from the history.
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { REPORT_FILES, type ReportFormat, render } from "../report/index.js";
+import { isReportFormat, REPORT_FILES, type ReportFormat, render } from "../report/index.js";
 import { openStore } from "../store/store.js";
 import { resolveStoreOption } from "./history.js";
 import { type CliIO, UserError } from "./io.js";
@@ -14,14 +14,14 @@ export interface ReportFlags {
 
 export async function reportCommand(run: string, flags: ReportFlags, io: CliIO): Promise<number> {
   const format = (flags.format ?? "md") as ReportFormat;
-  if (!(format in REPORT_FILES)) {
+  if (!isReportFormat(format)) {
     throw new UserError(`unknown report format "${format}": use ${Object.keys(REPORT_FILES).join(", ")}`);
   }
-  const store = await openStore(resolveStoreOption(flags.store));
+  const store = await openStore(resolveStoreOption(flags.store, io.secrets), { secrets: io.secrets });
   try {
     const assessment = await store.get(run);
     if (!assessment) throw new UserError(`no run "${run}" in the history: gauntlet history lists the runs`);
-    const text = render(format, assessment);
+    const text = render(format, assessment, io.secrets);
     if (flags.output) {
       await writeFile(flags.output, text);
       io.err(`wrote ${flags.output}`);

@@ -1,10 +1,12 @@
-// Builds the CheckContext a check runs with: its own evidence folder, logger prefix, rollback scope and abort signal.
+// Builds the CheckContext a check runs with: its own evidence folder, logger prefix, rollback scope, abort signal and
+// deadline, and the run's secrets and shared state.
 import path from "node:path";
 import { NO_TARGETS, type TargetLookup } from "../engines/faults/targets/target.js";
+import type { Redactor } from "../secrets/redactor.js";
 import type { Spec } from "../spec/schema.js";
 import type { EvidenceStore } from "./evidence.js";
-import { redactor } from "./redact.js";
-import type { CheckContext, Clock, Logger, RollbackRegistry } from "./types.js";
+import { createRunShared } from "./shared.js";
+import type { CheckContext, Clock, Logger, RollbackRegistry, RunShared } from "./types.js";
 
 export const systemClock: Clock = { now: () => Date.now() };
 
@@ -19,13 +21,21 @@ export interface ContextOptions {
   allowDestructive?: boolean;
   clock?: Clock;
   targets?: TargetLookup;
+  /** The run's secrets; a fresh, empty set when omitted (tests). */
+  secrets?: Redactor;
+  shared?: RunShared;
+  /** Epoch ms at which the check will be aborted; none (Infinity) when omitted. */
+  deadline?: number;
+  /** Receives what the check keeps with ctx.keepPartial. */
+  onPartial?: (observation: unknown) => void;
   /** Receives every log line, already redacted. */
   onLog?: (level: "debug" | "info" | "warn", checkId: string, message: string) => void;
 }
 
 export function createCheckContext(options: ContextOptions): CheckContext {
+  const secrets = options.secrets ?? options.evidence.secrets;
   const emit = (level: "debug" | "info" | "warn") => (message: string) =>
-    options.onLog?.(level, options.checkId, redactor.redact(message));
+    options.onLog?.(level, options.checkId, secrets.redact(message));
   const log: Logger = { debug: emit("debug"), info: emit("info"), warn: emit("warn") };
   const specPath = path.resolve(options.specPath);
   return {
@@ -40,5 +50,9 @@ export function createCheckContext(options: ContextOptions): CheckContext {
     rollbacks: options.rollbacks,
     allowDestructive: options.allowDestructive ?? options.spec.destructive,
     targets: options.targets ?? NO_TARGETS,
+    secrets,
+    shared: options.shared ?? createRunShared(),
+    deadline: options.deadline ?? Number.POSITIVE_INFINITY,
+    keepPartial: (observation) => options.onPartial?.(observation),
   };
 }

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { redactor as defaultRedactor, type Redactor } from "./redact.js";
+import { Redactor } from "../secrets/redactor.js";
 import type { EvidenceWriter } from "./types.js";
 
 export const MANIFEST_FILE = "manifest.json";
@@ -17,13 +17,14 @@ export interface EvidenceManifest {
 
 export class EvidenceStore {
   readonly dir: string;
-  readonly #redactor: Redactor;
+  /** The run's secrets: every file is redacted with them before it is written. */
+  readonly secrets: Redactor;
   readonly #used = new Set<string>();
   readonly #closed = new Set<string>();
 
-  constructor(dir: string, redactor: Redactor = defaultRedactor) {
+  constructor(dir: string, secrets: Redactor = new Redactor()) {
     this.dir = dir;
-    this.#redactor = redactor;
+    this.secrets = secrets;
   }
 
   writerFor(checkId: string): EvidenceWriter {
@@ -61,8 +62,8 @@ export class EvidenceStore {
     // other byte intact (ASCII secrets are still found).
     const bytes =
       typeof content === "string"
-        ? this.#redactor.redact(content)
-        : Buffer.from(this.#redactor.redact(Buffer.from(content).toString("latin1")), "latin1");
+        ? this.secrets.redact(content)
+        : Buffer.from(this.secrets.redact(Buffer.from(content).toString("latin1")), "latin1");
     await writeFile(absolute, bytes);
     return relative;
   }

@@ -3,16 +3,26 @@
 // becomes ERROR for that check alone; one that overruns its timeout or is cancelled becomes UNVERIFIED.
 
 import type { TargetLookup } from "../engines/faults/targets/target.js";
-import { worstStatus } from "../scoring/statuses.js";
+import type { Redactor } from "../secrets/redactor.js";
 import type { Spec } from "../spec/schema.js";
 import { formatDuration } from "../spec/units.js";
 import type { CheckResult } from "./assessment.js";
 import { createCheckContext } from "./context.js";
 import type { EvidenceStore } from "./evidence.js";
 import type { PlanEntry } from "./planner.js";
-import { redactor } from "./redact.js";
 import type { RollbackLedger } from "./rollbacks.js";
-import { type Check, type Clock, type Finding, type FindingInput, STATUSES, type Status } from "./types.js";
+import { createRunShared } from "./shared.js";
+import { worstStatus } from "./status.js";
+import {
+  type Check,
+  type Clock,
+  CORE_MESSAGES,
+  type Finding,
+  type FindingInput,
+  type RunShared,
+  STATUSES,
+  type Status,
+} from "./types.js";
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
 export const DEFAULT_DESTRUCTIVE_TIMEOUT_MS = 15 * 60_000;
@@ -51,13 +61,17 @@ class RunCancelled extends Error {}
 export async function runPlan(options: RunOptions): Promise<CheckResult[]> {
   const results = new Map<string, CheckResult>();
   const emit = options.onEvent ?? (() => {});
+  const secrets = options.evidence.secrets;
+  const shared = createRunShared();
 
   for (const entry of options.plan) {
     if (entry.action === "run") continue;
     const status: Status = entry.action === "na" ? "NA" : entry.action === "error" ? "ERROR" : "UNVERIFIED";
-    const only = finding(entry.check, status, entry.reason);
+    const messageId =
+      entry.action === "na" ? "notApplicable" : entry.action === "error" ? "internalError" : "notRun";
+    const only = finding(entry.check, status, messageId, entry.reason, secrets);
     if (entry.action === "excluded") only.toVerify = entry.toVerify;
-    const result = resultOf(entry.check, status, 0, [only], entry.reason);
+    const result = resultOf(entry.check, status, 0, [only], secrets, entry.reason);
     results.set(entry.check.meta.id, result);
     emit({ type: "end", result });
   }
@@ -73,7 +87,7 @@ export async function runPlan(options: RunOptions): Promise<CheckResult[]> {
       title: check.meta.title,
       destructive: check.meta.destructive,
     });
-    const result = await runCheck(check, options);
+    const result = await runCheck(check, options, shared);
     results.set(check.meta.id, result);
     emit({ type: "end", result });
   };
@@ -92,8 +106,9 @@ export async function runPlan(options: RunOptions): Promise<CheckResult[]> {
   return options.plan.map((e) => results.get(e.check.meta.id)!);
 }
 
-async function runCheck(check: Check, options: RunOptions): Promise<CheckResult> {
+async function runCheck(check: Check, options: RunOptions, shared: RunShared): Promise<CheckResult> {
   const clock = options.clock ?? { now: () => Date.now() };
+  const secrets = options.evidence.secrets;
   const started = performance.now();
   const timeoutMs =
     check.meta.timeoutMs ?? (check.meta.destructive ? DEFAULT_DESTRUCTIVE_TIMEOUT_MS : DEFAULT_TIMEOUT_MS);
@@ -101,7 +116,14 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
 
   if (options.signal?.aborted) {
     const reason = "not run: the assessment was cancelled before this check started";
-    return resultOf(check, "UNVERIFIED", 0, [finding(check, "UNVERIFIED", reason)], reason);
+    return resultOf(
+      check,
+      "UNVERIFIED",
+      0,
+      [finding(check, "UNVERIFIED", "cancelled", reason, secrets)],
+      secrets,
+      reason,
+    );
   }
 
   const controller = new AbortController();
@@ -113,6 +135,7 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
   let findings: Finding[];
   let reason: string | undefined;
   let running: Promise<FindingInput[]> | undefined;
+  let partial: { observation: unknown } | undefined;
   try {
     const ctx = createCheckContext({
       spec: options.spec,
@@ -125,6 +148,12 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
       allowDestructive: options.allowDestructive,
       clock,
       ...(options.targets ? { targets: options.targets } : {}),
+      secrets,
+      shared,
+      deadline: Date.now() + timeoutMs,
+      onPartial: (observation) => {
+        partial = { observation };
+      },
       onLog: (level, checkId, message) => options.onEvent?.({ type: "log", level, checkId, message }),
     });
     // Racing the abort means a check that ignores its signal still cannot hold the run past its timeout.
@@ -142,14 +171,22 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
   } catch (error) {
     if (error instanceof CheckTimeout || error instanceof RunCancelled) {
       reason = error.message;
-      findings = [finding(check, "UNVERIFIED", `${check.meta.title}: ${reason}`)];
-      findings[0]!.toVerify =
-        error instanceof CheckTimeout
-          ? "make the probe answer within the check's time limit, or find why it hangs"
-          : "run the assessment to the end";
+      const timedOut = error instanceof CheckTimeout;
+      const stop = finding(
+        check,
+        "UNVERIFIED",
+        timedOut ? "timedOut" : "cancelled",
+        `${check.meta.title}: ${reason}`,
+        secrets,
+      );
+      stop.toVerify = timedOut
+        ? "make the probe answer within the check's time limit, or find why it hangs"
+        : "run the assessment to the end";
+      // Findings already made are not lost with the check: what it kept is judged, and the stop is said beside them.
+      findings = [...judgePartial(check, partial, options), stop];
     } else {
       reason = `check failed with an internal error: ${error instanceof Error ? error.message : String(error)}`;
-      findings = [finding(check, "ERROR", reason)];
+      findings = [finding(check, "ERROR", "internalError", reason, secrets)];
       if (error instanceof Error && error.stack) {
         await options.evidence
           .writerFor(check.meta.id)
@@ -173,9 +210,31 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
   options.evidence.close(check.meta.id);
   for (const failure of failures) {
     // A rollback that failed leaves the system altered: that is worth an ERROR of its own.
-    findings.push(finding(check, "ERROR", `rollback "${failure.name}" failed: ${failure.error}`));
+    findings.push(
+      finding(
+        check,
+        "ERROR",
+        "rollbackFailed",
+        `rollback "${failure.name}" failed: ${failure.error}`,
+        secrets,
+      ),
+    );
   }
-  return resultOf(check, worstStatus(findings.map((f) => f.status)), elapsed(), findings, reason);
+  return resultOf(check, worstStatus(findings.map((f) => f.status)), elapsed(), findings, secrets, reason);
+}
+
+function judgePartial(
+  check: Check,
+  partial: { observation: unknown } | undefined,
+  options: RunOptions,
+): Finding[] {
+  if (!partial) return [];
+  try {
+    const judged = check.judge(partial.observation, options.spec);
+    return judged.length > 0 ? normalise(check, judged, options.evidence) : [];
+  } catch {
+    return []; // a partial observation the judge cannot read proves nothing: the stop finding stands alone
+  }
 }
 
 /**
@@ -183,41 +242,50 @@ async function runCheck(check: Check, options: RunOptions): Promise<CheckResult>
  * WARN, FAIL) must cite some. A check that breaks this is reported as ERROR, not believed.
  */
 function normalise(check: Check, raw: unknown, evidence: EvidenceStore): Finding[] {
+  const secrets = evidence.secrets;
+  const bug = (message: string) => finding(check, "ERROR", "internalError", message, secrets);
   if (!Array.isArray(raw) || raw.length === 0) {
-    return [finding(check, "ERROR", "the check returned no findings (a bug in the check)")];
+    return [bug("the check returned no findings (a bug in the check)")];
   }
   return raw.map((input: FindingInput) => {
     if (!STATUSES.includes(input?.status)) {
-      return finding(check, "ERROR", `the check returned an invalid status ${JSON.stringify(input?.status)}`);
+      return bug(`the check returned an invalid status ${JSON.stringify(input?.status)}`);
+    }
+    if (
+      input.messageId !== undefined &&
+      !Object.hasOwn(check.meta.messages, input.messageId) &&
+      !Object.hasOwn(CORE_MESSAGES, input.messageId)
+    ) {
+      return bug(
+        `the check returned messageId "${input.messageId}", which its meta does not declare (a bug)`,
+      );
     }
     const cited = [...(input.evidence ?? []), ...(input.measurements ?? []).flatMap((m) => m.evidence ?? [])];
     const unknown = cited.filter((file) => !evidence.has(file));
     if (unknown.length > 0) {
-      return finding(
-        check,
-        "ERROR",
-        `the check cited evidence it never wrote: ${unknown.join(", ")} (a bug in the check)`,
-      );
+      return bug(`the check cited evidence it never wrote: ${unknown.join(", ")} (a bug in the check)`);
     }
     if (
       cited.length === 0 &&
       (input.status === "PASS" || input.status === "WARN" || input.status === "FAIL")
     ) {
-      return finding(
-        check,
-        "ERROR",
-        `a ${input.status} finding without evidence: "${input.message}" (a bug in the check)`,
-      );
+      return bug(`a ${input.status} finding without evidence: "${input.message}" (a bug in the check)`);
     }
-    return redactor.redactValue({ ...input, checkId: check.meta.id }, FINDING_KEYS_KEPT);
+    return secrets.redactValue({ ...input, checkId: check.meta.id }, FINDING_KEYS_KEPT);
   });
 }
 
 // A secret that happens to equal a status or an id must not rewrite them (a FAIL turned into "[REDACTED]").
-const FINDING_KEYS_KEPT: ReadonlySet<string> = new Set(["status", "checkId"]);
+const FINDING_KEYS_KEPT: ReadonlySet<string> = new Set(["status", "checkId", "messageId"]);
 
-function finding(check: Check, status: Status, message: string): Finding {
-  return { checkId: check.meta.id, status, message: redactor.redact(message) };
+function finding(
+  check: Check,
+  status: Status,
+  messageId: string,
+  message: string,
+  secrets: Redactor,
+): Finding {
+  return { checkId: check.meta.id, status, messageId, message: secrets.redact(message) };
 }
 
 function resultOf(
@@ -225,6 +293,7 @@ function resultOf(
   status: Status,
   durationMs: number,
   findings: Finding[],
+  secrets: Redactor,
   reason?: string,
 ): CheckResult {
   const { meta } = check;
@@ -236,7 +305,7 @@ function resultOf(
     risk: meta.risk,
     destructive: meta.destructive,
     status,
-    ...(reason !== undefined ? { reason: redactor.redact(reason) } : {}),
+    ...(reason !== undefined ? { reason: secrets.redact(reason) } : {}),
     durationMs,
     findings,
     remediation: meta.remediation,

@@ -1,5 +1,8 @@
-// The check contract (DESIGN.md "The check contract"). Checks observe and return findings; they never score.
+// The check contract (DESIGN.md "The check contract"). A check observes (I/O, written as evidence) and then judges
+// the observation with a pure function; it returns findings and never scores. Each finding names a messageId declared
+// in the check's meta, so tests assert [subject, status, messageId] rather than wording.
 import type { TargetLookup } from "../engines/faults/targets/target.js";
+import type { Redactor } from "../secrets/redactor.js";
 import type { Spec } from "../spec/schema.js";
 
 export const CATEGORIES = [
@@ -34,9 +37,11 @@ export interface Location {
   column?: number;
 }
 
-/** What a check's run() returns; the runner stamps checkId. */
+/** What a check's judge() returns; the runner stamps checkId. */
 export interface FindingInput {
   status: Status;
+  /** Which of the check's `meta.messages` this finding is (or one of CORE_MESSAGES for the runner's own). */
+  messageId?: string; // TRANSITION: required once every check is observe/judge
   message: string;
   /** Values for the remediation template ({{service}} etc.) and machine-readable detail. */
   data?: Record<string, unknown>;
@@ -65,9 +70,25 @@ export interface CheckMeta {
   title: string;
   objective: string;
   remediation: { effort: Effort; text: string };
+  /**
+   * Every situation the check can report, by messageId: one line each saying what it means. A finding whose messageId
+   * is not here is a bug (the runner turns it into ERROR).
+   */
+  messages: Record<string, string>;
   /** Upper bound for run(); the runner aborts and reports UNVERIFIED past it. */
   timeoutMs?: number;
 }
+
+/** messageIds the runner and planner use for findings they make themselves, valid for every check. */
+export const CORE_MESSAGES: Record<string, string> = {
+  notApplicable: "the check does not apply to this system",
+  notRun: "the check applies but was not run (destructive without consent, --only or --skip)",
+  cancelled: "the assessment was cancelled before or while the check ran",
+  timedOut: "the check did not finish within its time limit",
+  internalError: "the check failed with an internal error (a bug)",
+  rollbackFailed: "an undo action of the check failed: the system may still be altered",
+  excluded: "the spec excludes this subject from the check, with a reason",
+};
 
 export interface EvidenceWriter {
   /** Writes a file under this check's evidence folder (redacted) and returns its path relative to the evidence root. */
@@ -92,6 +113,12 @@ export interface Clock {
   now(): number;
 }
 
+/** State shared by the checks of one run (e.g. one load run judged by several checks); gone with the run. */
+export interface RunShared {
+  /** The value for `key` in this run: `start()` is called by the first caller, the others await its promise. */
+  once<T>(key: string, start: () => Promise<T>, keep?: (value: T) => boolean): Promise<T>;
+}
+
 export interface CheckContext {
   spec: Spec;
   /** Absolute path of the spec file; relative paths in the spec resolve against its folder. */
@@ -106,18 +133,65 @@ export interface CheckContext {
   allowDestructive: boolean;
   /** Controllers of the services that declare `control` (process, container, kubernetes, commands). */
   targets: TargetLookup;
+  /** This run's secrets: register what you discover (a URL's password), redact what you print. */
+  secrets: Redactor;
+  /** State shared with the other checks of this run. */
+  shared: RunShared;
+  /** Epoch ms at which the runner aborts this check (its timeout), so it can budget slow tools. */
+  deadline: number;
+  /**
+   * Keeps the observation made so far: if the check is then aborted (timeout, cancel), the runner judges what was kept
+   * instead of losing every finding already made.
+   */
+  keepPartial(observation: unknown): void;
 }
 
 export type AppliesResult = true | { applies: false; reason: string };
 
-export interface Check {
+export interface Check<O = unknown> {
   meta: CheckMeta;
   applies(spec: Spec, options: { allowDestructive: boolean }): AppliesResult;
+  /** I/O: probes the system, writes evidence, returns what it saw (JSON-serialisable, evidence cited by name). */
+  observe(ctx: CheckContext): Promise<O>;
+  /** Pure: the same observation and spec give the same findings; tested from fixture folders without servers. */
+  judge(observation: O, spec: Spec): FindingInput[];
+  /** observe, then judge. */
   run(ctx: CheckContext): Promise<FindingInput[]>;
 }
 
-export function defineCheck(check: Check): Check {
-  return check;
+export interface CheckDefinition<O> {
+  meta: CheckMeta;
+  applies: Check<O>["applies"];
+  observe: Check<O>["observe"];
+  judge: Check<O>["judge"];
+}
+
+// TRANSITION (removed once every check is observe/judge): a check written as one run().
+interface RunDefinition {
+  meta: Omit<CheckMeta, "messages"> & { messages?: Record<string, string> };
+  applies: Check["applies"];
+  run(ctx: CheckContext): Promise<FindingInput[]>;
+}
+
+export function defineCheck<O>(definition: CheckDefinition<O> | RunDefinition): Check<O> {
+  if ("run" in definition) {
+    const run = definition.run;
+    return {
+      meta: { messages: {}, ...definition.meta },
+      applies: definition.applies,
+      observe: async () => {
+        throw new Error("not an observe/judge check");
+      },
+      judge: () => [],
+      run,
+    } as Check<O>;
+  }
+  return {
+    ...definition,
+    async run(ctx) {
+      return definition.judge(await definition.observe(ctx), ctx.spec);
+    },
+  };
 }
 
 export function notApplicable(reason: string): AppliesResult {

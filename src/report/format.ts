@@ -1,8 +1,8 @@
 // Small formatting helpers shared by the reporters. Every figure they print comes from the Assessment; nothing here
 // reads the clock or the environment, so the same Assessment always renders the same bytes.
 import type { Assessment, CheckResult } from "../core/assessment.js";
-import { redactor } from "../core/redact.js";
 import type { Finding, Measurement, Status } from "../core/types.js";
+import { Redactor } from "../secrets/redactor.js";
 
 export const STATUS_LABEL: Record<Status, string> = {
   PASS: "PASS",
@@ -129,7 +129,13 @@ export function plural(count: number, singular: string, pluralForm = `${singular
  * Renders an Assessment with every string redacted before rendering (so escaped forms, e.g. `&amp;` in XML, cannot
  * hide a secret) and the output redacted again as the last step (defence in depth: findings are redacted already).
  */
-export function renderRedacted(assessment: Assessment, render: (assessment: Assessment) => string): string {
+export function renderRedacted(
+  assessment: Assessment,
+  secrets: Redactor | undefined,
+  render: (assessment: Assessment) => string,
+): string {
+  // Without the run's secrets (re-rendering a stored run) what is recognisable by shape is still masked.
+  const redactor = secrets ?? new Redactor();
   return redactor.redact(render(redactor.redactValue(assessment, KEEP)));
 }
 

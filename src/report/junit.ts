@@ -1,7 +1,9 @@
 // report.junit.xml: one testsuite per category, one testcase per check and subject, for CI test dashboards.
 // UNVERIFIED is a failure, never a pass: a CI dashboard must not turn green on a probe that could not run.
+
 import type { Assessment, CheckResult } from "../core/assessment.js";
 import { CATEGORIES, type Finding, type Status } from "../core/types.js";
+import type { Redactor } from "../secrets/redactor.js";
 import {
   certificateStatus,
   evidencePath,
@@ -17,8 +19,8 @@ import {
   worstStatus,
 } from "./format.js";
 
-export function renderJunit(assessment: Assessment): string {
-  return renderRedacted(assessment, junit);
+export function renderJunit(assessment: Assessment, secrets?: Redactor): string {
+  return renderRedacted(assessment, secrets, junit);
 }
 
 interface TestCase {

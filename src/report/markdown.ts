@@ -1,9 +1,11 @@
 // report.md: the familiar certificate layout, made honest. Every figure links to the evidence file it was read from,
 // every UNVERIFIED/ERROR line says what would make it verifiable, waivers are always printed, and an unsigned run
 // says plainly that it is not a certificate.
+
 import type { Assessment, CategoryScore, CheckResult, RoadmapItem } from "../core/assessment.js";
 import { MANIFEST_FILE } from "../core/evidence.js";
 import { CATEGORIES, type Category, type Finding, type Risk, STATUSES, type Status } from "../core/types.js";
+import type { Redactor } from "../secrets/redactor.js";
 import {
   evidencePath,
   findingsOf,
@@ -21,8 +23,8 @@ import {
   toVerifyOf,
 } from "./format.js";
 
-export function renderMarkdown(assessment: Assessment): string {
-  return renderRedacted(assessment, markdown);
+export function renderMarkdown(assessment: Assessment, secrets?: Redactor): string {
+  return renderRedacted(assessment, secrets, markdown);
 }
 
 function markdown(a: Assessment): string {
@@ -51,8 +53,12 @@ function banner(a: Assessment): string {
     return "> **UNSIGNED:** no certificate was issued for this run; this report is not a certificate.";
   }
   if (!certificate.signed) {
-    const why = sentenceFragment(certificate.note ?? "no signing key was given");
-    return `> **UNSIGNED:** ${text(why)}; this report is not a certificate.`;
+    // Runs stored before 0.2 carry the sentence in their note too; say it once.
+    const note = (certificate.note ?? "no signing key was given").replace(
+      /;\s*this report is not a certificate\.?$/i,
+      "",
+    );
+    return `> **UNSIGNED:** ${text(sentenceFragment(note))}; this report is not a certificate.`;
   }
   return (
     `> **Signed certificate:** ${code(certificate.file)}` +

@@ -1,7 +1,9 @@
 // report.sarif: SARIF 2.1.0 for code-scanning dashboards. One rule per check, one result per finding that needs
 // attention (FAIL, WARN, UNVERIFIED, ERROR); waived findings are reported as suppressed, never dropped.
+
 import type { Assessment, CheckResult } from "../core/assessment.js";
 import type { Finding, Location, Risk, Status } from "../core/types.js";
+import type { Redactor } from "../secrets/redactor.js";
 import {
   certificateStatus,
   evidencePath,
@@ -22,8 +24,8 @@ const REPORTED: ReadonlySet<Status> = new Set(["FAIL", "WARN", "UNVERIFIED", "ER
 /** GitHub code scanning ranks security rules by this 0–10 score (critical > 9, high ≥ 7, medium ≥ 4). */
 const SECURITY_SEVERITY: Record<Risk, string> = { critical: "9.5", high: "8.0", medium: "5.5", low: "3.0" };
 
-export function renderSarif(assessment: Assessment): string {
-  return renderRedacted(assessment, (a) => `${JSON.stringify(sarif(a), null, 2)}\n`);
+export function renderSarif(assessment: Assessment, secrets?: Redactor): string {
+  return renderRedacted(assessment, secrets, (a) => `${JSON.stringify(sarif(a), null, 2)}\n`);
 }
 
 function sarif(a: Assessment): unknown {

@@ -1,4 +1,4 @@
-// Status arithmetic shared by scoring, reporters and diff: values, risk weights, and which status wins.
+// Status arithmetic shared by scoring, reporters and diff: values and risk weights (which status wins is core's).
 import type { Effort, Risk, Status } from "../core/types.js";
 
 export const RISK_WEIGHT: Record<Risk, number> = { critical: 10, high: 7.5, medium: 5, low: 2.5 };
@@ -13,23 +13,7 @@ export const STATUS_VALUE: Record<Status, number | null> = {
   NA: null,
 };
 
-// A check's status is its worst finding; FAIL outranks ERROR/UNVERIFIED because it is a measured problem.
-const SEVERITY: Record<Status, number> = { FAIL: 5, ERROR: 4, UNVERIFIED: 3, WARN: 2, PASS: 1, NA: 0 };
-
-export function worstStatus(statuses: Iterable<Status>): Status {
-  let worst: Status = "NA";
-  for (const status of statuses) if (SEVERITY[status] > SEVERITY[worst]) worst = status;
-  return worst;
-}
-
-/** Verified = a probe ran and judged: PASS, WARN or FAIL. */
-export function isVerified(status: Status): boolean {
-  return status === "PASS" || status === "WARN" || status === "FAIL";
-}
-
-export function isUnverified(status: Status): boolean {
-  return status === "UNVERIFIED" || status === "ERROR";
-}
+export { isUnverified, isVerified, worstStatus } from "../core/status.js";
 
 export const RISK_ORDER: Record<Risk, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 export const EFFORT_ORDER: Record<Effort, number> = { low: 0, medium: 1, high: 2 };

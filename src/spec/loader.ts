@@ -1,5 +1,5 @@
 // gauntlet.yaml → validated Spec. YAML is parsed into nodes that keep their offsets, `${ENV}` references are replaced
-// inside those nodes (so positions survive), secrets are registered with the redactor, and every zod issue is mapped
+// inside those nodes (so positions survive), secrets are registered with the run's redactor, and every zod issue is mapped
 // back to the line and column of the key or value it is about. All problems are reported at once.
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -15,7 +15,7 @@ import {
   type Document as YamlDocument,
 } from "yaml";
 import { z } from "zod";
-import { redactor } from "../core/redact.js";
+import { Redactor } from "../secrets/redactor.js";
 import { interpolate, looksSecret, urlPasswords } from "./interpolate.js";
 import { displayPath, type Problem, SpecError } from "./problems.js";
 import { type Spec, specSchema } from "./schema.js";
@@ -29,6 +29,8 @@ export interface LoadedSpec {
   dir: string;
   /** The file's text as read. */
   text: string;
+  /** The secrets found while loading (interpolated values, URL passwords, secret-named keys and variables). */
+  secrets: Redactor;
 }
 
 export interface LoadOptions {
@@ -36,15 +38,18 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Known check ids; when given, a waiver for an unknown check is a problem. */
   checkIds?: readonly string[];
+  /** Where found secrets are registered (the run's redactor); a new one when omitted. */
+  secrets?: Redactor;
 }
 
 /** Reads, interpolates and validates a spec file. Throws SpecError (never anything else for a user mistake). */
 export async function loadSpec(file: string, options: LoadOptions = {}): Promise<LoadedSpec> {
   const path = resolve(file);
-  const text = await readSpecFile(path);
-  const spec = parseSpec(text, path, options);
-  registerEnvironmentSecrets(spec, options.env ?? process.env);
-  return { spec, path, dir: dirname(path), text };
+  const secrets = options.secrets ?? new Redactor();
+  const text = await readSpecFile(path, secrets);
+  const spec = parseSpec(text, path, { ...options, secrets });
+  registerEnvironmentSecrets(spec, options.env ?? process.env, secrets);
+  return { spec, path, dir: dirname(path), text, secrets };
 }
 
 /**
@@ -52,14 +57,14 @@ export async function loadSpec(file: string, options: LoadOptions = {}): Promise
  * names) and every variable of the environment whose name looks secret — supervised services inherit them and may
  * echo them into logs that become evidence.
  */
-function registerEnvironmentSecrets(spec: Spec, env: NodeJS.ProcessEnv): void {
-  for (const name of spec.deployment?.env?.required ?? []) redactor.add(env[name]);
-  for (const [name, value] of Object.entries(env)) if (looksSecret(name)) redactor.add(value);
+function registerEnvironmentSecrets(spec: Spec, env: NodeJS.ProcessEnv, secrets: Redactor): void {
+  for (const name of spec.deployment?.env?.required ?? []) secrets.add(env[name]);
+  for (const [name, value] of Object.entries(env)) if (looksSecret(name)) secrets.add(value);
 }
 
-async function readSpecFile(path: string): Promise<string> {
+async function readSpecFile(path: string, secrets: Redactor): Promise<string> {
   const fail = (message: string, fix: string): never => {
-    throw new SpecError([{ file: path, line: 0, column: 0, message, fix }]);
+    throw new SpecError([{ file: path, line: 0, column: 0, message, fix }], secrets);
   };
   try {
     if ((await stat(path)).isDirectory()) {
@@ -98,6 +103,7 @@ type Position = { line: number; column: number };
 
 /** Parses and validates spec text; `file` (absolute) is the path problems name. */
 export function parseSpec(text: string, file: string, options: LoadOptions = {}): Spec {
+  const secrets = options.secrets ?? new Redactor();
   const problems: Problem[] = [];
   const report = (at: Position, message: string, fix?: string) =>
     problems.push({ file, line: at.line, column: at.column, message, ...(fix ? { fix } : {}) });
@@ -109,7 +115,7 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
 
   if (text.replace(/^\uFEFF/, "").trim() === "") {
     report({ line: 1, column: 1 }, "the file is empty", "start with `version: 1`");
-    throw new SpecError(problems);
+    throw new SpecError(problems, secrets);
   }
 
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
@@ -123,12 +129,12 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
     const [message, fix] = syntaxProblem(error.code, error.message, lineText);
     report(position, message, fix);
   }
-  if (problems.length > 0) throw new SpecError(problems);
+  if (problems.length > 0) throw new SpecError(problems, secrets);
 
   const root = doc.contents;
   if (root === null || (isScalar(root) && root.value === null)) {
     report({ line: 1, column: 1 }, "the file is empty", "start with `version: 1`");
-    throw new SpecError(problems);
+    throw new SpecError(problems, secrets);
   }
   if (!isMap(root)) {
     report(
@@ -136,7 +142,7 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
       `the top level must be a mapping of keys (version, system, services, …), found ${found(root.toJSON())}`,
       "start with `version: 1` at the beginning of a line, then the other keys below it",
     );
-    throw new SpecError(problems);
+    throw new SpecError(problems, secrets);
   }
 
   // Duplicate keys, ${ENV} interpolation and secret registration, in one walk over the nodes.
@@ -170,12 +176,12 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
       const value = result?.value ?? template;
       const lastKey = path[path.length - 1];
       // A value under a key such as `password:`, `API_TOKEN:` or an `Authorization:` header is a secret however written.
-      if (typeof lastKey === "string" && looksSecret(lastKey)) redactor.add(value);
-      for (const s of result?.substitutions ?? []) if (looksSecret(s.name)) redactor.add(s.value);
+      if (typeof lastKey === "string" && looksSecret(lastKey)) secrets.add(value);
+      for (const s of result?.substitutions ?? []) if (looksSecret(s.name)) secrets.add(s.value);
       for (const password of urlPasswords(value)) {
-        redactor.addFromUrl(password.url);
+        secrets.addFromUrl(password.url);
         for (const s of result?.substitutions ?? []) {
-          if (s.start < password.end && password.start < s.end) redactor.add(s.value);
+          if (s.start < password.end && password.start < s.end) secrets.add(s.value);
         }
       }
     },
@@ -186,10 +192,10 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     report(at(0), `the YAML cannot be expanded: ${(error as Error).message}`, "use fewer aliases (*name)");
-    throw new SpecError(problems);
+    throw new SpecError(problems, secrets);
   }
   // Again on the expanded data: a secret reached through an alias (API_TOKEN: *t) has no scalar of its own above.
-  registerSecretValues(data, undefined);
+  registerSecretValues(data, undefined, secrets);
 
   const result = specSchema.safeParse(data, { reportInput: true });
   const place = (draft: Draft) => {
@@ -199,20 +205,20 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
   };
   if (!result.success)
     for (const issue of result.error.issues) for (const d of translate(issue, [], data)) place(d);
-  if (options.checkIds) for (const d of unknownWaiverChecks(data, options.checkIds)) place(d);
+  if (options.checkIds) for (const d of unknownCheckIds(data, options.checkIds)) place(d);
 
-  if (problems.length > 0 || !result.success) throw new SpecError(problems);
+  if (problems.length > 0 || !result.success) throw new SpecError(problems, secrets);
   return result.data;
 }
 
-function registerSecretValues(value: unknown, key: string | undefined): void {
+function registerSecretValues(value: unknown, key: string | undefined, secrets: Redactor): void {
   if (typeof value === "string") {
-    if (key !== undefined && looksSecret(key)) redactor.add(value);
-    for (const password of urlPasswords(value)) redactor.addFromUrl(password.url);
+    if (key !== undefined && looksSecret(key)) secrets.add(value);
+    for (const password of urlPasswords(value)) secrets.addFromUrl(password.url);
   } else if (Array.isArray(value)) {
-    for (const item of value) registerSecretValues(item, key);
+    for (const item of value) registerSecretValues(item, key, secrets);
   } else if (value && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) registerSecretValues(v, k);
+    for (const [k, v] of Object.entries(value)) registerSecretValues(v, k, secrets);
   }
 }
 
@@ -611,25 +617,31 @@ function typeFix(types: string[], value: unknown): string | undefined {
   return undefined;
 }
 
-function unknownWaiverChecks(data: unknown, checkIds: readonly string[]): Draft[] {
+/** Waivers and resilience exclusions name checks by id: an unknown id would silently match nothing. */
+function unknownCheckIds(data: unknown, checkIds: readonly string[]): Draft[] {
   const known = new Set(checkIds);
-  const waivers = valueAt(data, ["scoring", "waivers"]);
-  if (!Array.isArray(waivers)) return [];
   const drafts: Draft[] = [];
-  waivers.forEach((waiver, index) => {
-    const check = isPlainObject(waiver) ? waiver.check : undefined;
-    if (typeof check !== "string" || known.has(check)) return;
-    const suggestion = suggest(check, checkIds);
-    const some = [...checkIds].sort().slice(0, 3).join(", ");
-    drafts.push({
-      path: ["scoring", "waivers", index, "check"],
-      target: "value",
-      message: `scoring.waivers[${index}].check: no check with id "${check}"`,
-      fix: suggestion
-        ? `did you mean "${suggestion}"?`
-        : `run gauntlet checks for the ${checkIds.length} check ids (e.g. ${some}, …)`,
+  for (const path of [
+    ["scoring", "waivers"],
+    ["resilience", "exclude"],
+  ] as const) {
+    const entries = valueAt(data, path);
+    if (!Array.isArray(entries)) continue;
+    entries.forEach((entry, index) => {
+      const check = isPlainObject(entry) ? entry.check : undefined;
+      if (typeof check !== "string" || known.has(check)) return;
+      const suggestion = suggest(check, checkIds);
+      const some = [...checkIds].sort().slice(0, 3).join(", ");
+      drafts.push({
+        path: [...path, index, "check"],
+        target: "value",
+        message: `${path.join(".")}[${index}].check: no check with id "${check}"`,
+        fix: suggestion
+          ? `did you mean "${suggestion}"?`
+          : `run gauntlet checks for the ${checkIds.length} check ids (e.g. ${some}, …)`,
+      });
     });
-  });
+  }
   return drafts;
 }
 

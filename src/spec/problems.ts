@@ -1,6 +1,6 @@
 // What is wrong with a spec, where, and how to fix it: `file:line:col: what is wrong — how to fix it`.
 import { isAbsolute, relative } from "node:path";
-import { redactor } from "../core/redact.js";
+import { Redactor } from "../secrets/redactor.js";
 
 export interface Problem {
   /** Absolute path of the spec file. */
@@ -19,33 +19,39 @@ export interface Problem {
 export class SpecError extends Error {
   readonly problems: Problem[];
   readonly exitCode = 3;
+  readonly #secrets: Redactor;
 
-  constructor(problems: Problem[]) {
-    // Messages quote values, and a value may hold a secret (a URL with its password): redact before anyone sees them.
+  /** `secrets`: what the spec's loading found so far; messages quote values, and a value may hold one. */
+  constructor(problems: Problem[], secrets: Redactor = new Redactor()) {
     const sorted = sortProblems(problems).map((p) => ({
       ...p,
-      message: redactor.redact(p.message),
-      ...(p.fix ? { fix: redactor.redact(p.fix) } : {}),
+      message: secrets.redact(p.message),
+      ...(p.fix ? { fix: secrets.redact(p.fix) } : {}),
     }));
-    super(sorted.map((p) => formatProblem(p)).join("\n"));
+    super(sorted.map((p) => formatProblem(p, process.cwd(), secrets)).join("\n"));
     this.name = "SpecError";
     this.problems = sorted;
+    this.#secrets = secrets;
   }
 
   /** One line per problem, file paths relative to `cwd` when the file is inside it. */
   format(cwd: string = process.cwd()): string {
-    return this.problems.map((p) => formatProblem(p, cwd)).join("\n");
+    return this.problems.map((p) => formatProblem(p, cwd, this.#secrets)).join("\n");
   }
 }
 
-export function formatProblem(problem: Problem, cwd: string = process.cwd()): string {
+export function formatProblem(
+  problem: Problem,
+  cwd: string = process.cwd(),
+  secrets: Redactor = new Redactor(),
+): string {
   const where =
     problem.line > 0
       ? `${displayPath(problem.file, cwd)}:${problem.line}:${problem.column}`
       : displayPath(problem.file, cwd);
   const text = `${where}: ${problem.message}${problem.fix ? ` — ${problem.fix}` : ""}`;
   // One problem, one line: a multi-line value quoted in a message must not break the format.
-  return redactor.redact(text.replace(/\r?\n/g, "\\n"));
+  return secrets.redact(text.replace(/\r?\n/g, "\\n"));
 }
 
 /** `file` relative to `cwd` when it lies inside it, else unchanged. */

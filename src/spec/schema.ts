@@ -1,6 +1,7 @@
 // The gauntlet.yaml contract (DESIGN.md "The spec"). Every key is parsed and validated here even before a check uses
 // it, so a typo is caught on day one. Durations become milliseconds, sizes bytes, rates per second, percents 0–100.
 import { z } from "zod";
+import { parseThreshold } from "./thresholds.js";
 import { type Parsed, parseDuration, parsePercent, parseRate, parseSize } from "./units.js";
 
 function unit(parse: (input: unknown) => Parsed, description: string) {
@@ -31,6 +32,17 @@ const anyUrl = z
   .regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, "write a URL with a scheme, e.g. postgres://user@127.0.0.1:5432/db");
 const stringList = z.array(z.string().min(1));
 const command = z.string().min(1, "write the shell command to run");
+/** A k6-style threshold, parsed here so a typo is found by `validate`, not minutes into a load run. */
+const threshold = z
+  .string()
+  .min(1)
+  .superRefine((text, ctx) => {
+    try {
+      parseThreshold(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message, input: text });
+    }
+  });
 
 const processControl = z.strictObject({
   command,
@@ -51,7 +63,8 @@ const containerControl = z.strictObject({
 const kubernetesControl = z.strictObject({
   namespace: z.string().min(1),
   selector: z.string().min(1),
-  context: z.string().optional(),
+  /** The kubeconfig context; required for destructive runs, so a fault never lands on whatever cluster is current. */
+  context: z.string().min(1).optional(),
   container: z.string().optional(),
 });
 
@@ -89,6 +102,7 @@ export const SERVICE_KINDS = [
   "memcached",
   "kafka",
   "rabbitmq",
+  "pgbouncer",
   "other",
 ] as const;
 
@@ -102,6 +116,13 @@ const service = z.strictObject({
   protected: stringList.optional(),
   dependsOn: z.array(name).optional(),
   control: control.optional(),
+  /**
+   * Whether the service must keep acknowledged writes across a crash. Default true for a datastore; `false` for a
+   * cache, which may lose its data on restart (reported, not failed).
+   */
+  durable: z.boolean().optional(),
+  /** The Prometheus `job` label its metrics are scraped under, when it is not the service's name. */
+  job: z.string().min(1).optional(),
 });
 
 const deployment = z.strictObject({
@@ -176,7 +197,7 @@ const performance = z.strictObject({
   target: name,
   requests: z.array(loadRequest).optional(),
   stages: z.array(loadStage).optional(),
-  thresholds: z.array(z.string().min(1)).optional(),
+  thresholds: z.array(threshold).optional(),
   endurance: z.strictObject({ duration: duration(), maxMemoryGrowth: size() }).optional(),
   /** capacityFound's search: length of the closed-model burst and of each open-model step. */
   capacity: z.strictObject({ burst: duration().default(3_000), step: duration().default(5_000) }).optional(),
@@ -202,6 +223,15 @@ export const FAULTS = [
   "overload",
 ] as const;
 
+/** A request that must succeed (2xx) as part of an experiment's steady state: a full URL, or a path on a service. */
+const experimentProbe = z.union([
+  httpUrl,
+  z.strictObject({
+    service: name,
+    path: z.string().startsWith("/", "a request path starts with /, e.g. /api/cart"),
+  }),
+]);
+
 const experiment = z.strictObject({
   name: z.string().min(1),
   target: name,
@@ -211,6 +241,18 @@ const experiment = z.strictObject({
   recoverWithin: duration().default(10_000),
   /** PromQL conditions that must hold with the health probes (needs monitoring.prometheus); empty result = broken. */
   steadyState: z.array(z.string().min(1)).optional(),
+  /** Requests that use the target, watched with the dependants' health: what makes the fault observable. */
+  probes: z.array(experimentProbe).optional(),
+  /** overload: concurrent clients (default 256). */
+  concurrency: z.number().int().positive().max(10_000).optional(),
+});
+
+/** A (check, subject) pair the spec leaves out of the fault tests, with the reason shown on every report. */
+const exclusion = z.strictObject({
+  check: z.string().min(1),
+  /** The service the exclusion covers; omitted = every subject of the check. */
+  subject: z.string().min(1).optional(),
+  reason: z.string().min(1, "say why it is left out: the reason is printed on every report"),
 });
 
 /** The fault proxy (`gauntlet proxy --api …`) a dependency's dependants connect through. */
@@ -319,11 +361,15 @@ export const specSchema = z
     slos: z.array(slo).optional(),
     resilience: z
       .strictObject({
+        /** Refine the default experiments (same fault family and target) or add more; never switch others off. */
         experiments: z.array(experiment).default([]),
         /** dependency service name → its fault proxy */
         proxies: z.record(name, resilienceProxy).optional(),
+        exclude: z.array(exclusion).default([]),
       })
       .optional(),
+    /** What the revision digest leaves out when the system is not in git (globs relative to the spec's folder). */
+    revision: z.strictObject({ exclude: stringList.default([]) }).optional(),
     recovery: recovery.optional(),
     operations: operations.optional(),
     scoring: scoring.default({
@@ -351,6 +397,9 @@ export const specSchema = z
     for (const [i, s] of (spec.slos ?? []).entries()) ref(s.service, ["slos", i, "service"]);
     for (const [i, e] of (spec.resilience?.experiments ?? []).entries()) {
       ref(e.target, ["resilience", "experiments", i, "target"]);
+      for (const [j, p] of (e.probes ?? []).entries()) {
+        if (typeof p !== "string") ref(p.service, ["resilience", "experiments", i, "probes", j, "service"]);
+      }
       if (e.steadyState?.length && !spec.monitoring?.prometheus) {
         // A steady state nobody can evaluate would be skipped in silence.
         ctx.addIssue({
@@ -363,6 +412,21 @@ export const specSchema = z
     for (const [i, b] of (spec.recovery?.backups ?? []).entries())
       ref(b.service, ["recovery", "backups", i, "service"]);
     for (const dep of Object.keys(spec.resilience?.proxies ?? {})) ref(dep, ["resilience", "proxies", dep]);
+    for (const [i, x] of (spec.resilience?.exclude ?? []).entries()) {
+      if (x.subject !== undefined) ref(x.subject, ["resilience", "exclude", i, "subject"]);
+    }
+    if (spec.destructive) {
+      for (const [id, svc] of Object.entries(spec.services)) {
+        if (svc.control?.kubernetes && !svc.control.kubernetes.context) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["services", id, "control", "kubernetes"],
+            message:
+              "destructive: true needs control.kubernetes.context: write the kubeconfig context to inject faults into, so they never land on whatever cluster is current",
+          });
+        }
+      }
+    }
     if (spec.recovery?.restoreDrill)
       ref(spec.recovery.restoreDrill.service, ["recovery", "restoreDrill", "service"]);
   });

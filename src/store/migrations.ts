@@ -1,6 +1,6 @@
 // The history schema as an ordered list of numbered steps. Both backends hold the same tables; only column types
 // differ (jsonb and timestamptz in PostgreSQL, TEXT in SQLite). A step is never edited once released: add a new one.
-import { UserError } from "../core/errors.js";
+import { UserError } from "../errors.js";
 
 export type Dialect = "sqlite" | "postgres";
 

@@ -2,8 +2,8 @@
 // advisory lock so two gauntlet processes starting at once against a new database don't race.
 import pg from "pg";
 import type { Assessment, Verdict } from "../core/assessment.js";
-import { UserError } from "../core/errors.js";
-import { redactor } from "../core/redact.js";
+import { UserError } from "../errors.js";
+import type { Redactor } from "../secrets/redactor.js";
 import { BOOTSTRAP_SQL, pendingMigrations } from "./migrations.js";
 import {
   AmbiguousRunIdError,
@@ -49,9 +49,9 @@ const SUMMARY_COLUMNS = `r.run_id, r.system, r.verdict, r.overall, r.coverage, r
 
 const NEWEST_FIRST = "ORDER BY r.started_at DESC, r.run_id DESC";
 
-export async function openPostgresStore(url: string): Promise<HistoryStore> {
-  redactor.addFromUrl(url);
-  redactor.add(queryPassword(url));
+export async function openPostgresStore(url: string, secrets: Redactor): Promise<HistoryStore> {
+  secrets.addFromUrl(url);
+  secrets.add(queryPassword(url));
   const where = displayUrl(url);
   const pool = new pg.Pool({
     connectionString: url,
@@ -69,7 +69,7 @@ export async function openPostgresStore(url: string): Promise<HistoryStore> {
     if (error instanceof UserError || !isConnectionProblem(error)) throw error;
     throw Object.assign(
       new UserError(
-        `Cannot open the history database ${where}: ${redactor.redact(messageOf(error))}. ` +
+        `Cannot open the history database ${where}: ${secrets.redact(messageOf(error))}. ` +
           "Check that the server is reachable and the URL, user and database are right.",
       ),
       { cause: error },

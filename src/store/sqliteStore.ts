@@ -1,7 +1,7 @@
 // The embedded history store: one SQLite file, WAL so readers (the dashboard) never block a run saving its result.
 import Database from "better-sqlite3";
 import type { Assessment, Verdict } from "../core/assessment.js";
-import { UserError } from "../core/errors.js";
+import { UserError } from "../errors.js";
 import { BOOTSTRAP_SQL, pendingMigrations } from "./migrations.js";
 import {
   AmbiguousRunIdError,

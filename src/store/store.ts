@@ -4,7 +4,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Assessment, Revision, Verdict } from "../core/assessment.js";
-import { UserError } from "../core/errors.js";
+import { UserError } from "../errors.js";
+import { Redactor } from "../secrets/redactor.js";
 
 export interface RunSummary {
   runId: string;
@@ -47,6 +48,8 @@ export interface HistoryStore {
 export interface OpenStoreOptions {
   /** Folder the default store and relative paths resolve against; process.cwd() when absent. */
   cwd?: string;
+  /** Where a postgres:// URL's password is registered so no message shows it. */
+  secrets?: Redactor;
 }
 
 export const DEFAULT_STORE_PATH = path.join(".gauntlet", "history.db");
@@ -87,7 +90,7 @@ export async function openStore(location?: string, options: OpenStoreOptions = {
   const target = storeTarget(location, options);
   if (target.kind === "postgres") {
     const { openPostgresStore } = await import("./postgresStore.js");
-    return openPostgresStore(target.url);
+    return openPostgresStore(target.url, options.secrets ?? new Redactor());
   }
   if (target.file !== ":memory:") {
     try {

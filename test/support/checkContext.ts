@@ -1,13 +1,28 @@
 // A real CheckContext for tests: the spec goes through the real schema, evidence is written to a temp folder.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterAll, onTestFinished } from "vitest";
 import { createCheckContext } from "../../src/core/context.js";
 import { EvidenceStore } from "../../src/core/evidence.js";
 import { RollbackScope } from "../../src/core/rollbacks.js";
 import type { CheckContext } from "../../src/core/types.js";
 import type { TargetLookup } from "../../src/engines/faults/targets/target.js";
 import { type SpecInput, specSchema } from "../../src/spec/schema.js";
+
+const leftOver: string[] = [];
+afterAll(() => {
+  for (const dir of leftOver.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Removes `dir` when the current test ends (or, outside a test, when the file's tests end). */
+function removeLater(dir: string): void {
+  try {
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  } catch {
+    leftOver.push(dir);
+  }
+}
 
 export interface TestContext {
   ctx: CheckContext;
@@ -31,6 +46,8 @@ export function makeCheckContext(
   const spec = specSchema.parse({ version: 1, system: { name: "test-system" }, ...specInput });
   const specDir = options.specDir ?? mkdtempSync(path.join(tmpdir(), "gauntlet-spec-"));
   const evidenceDir = mkdtempSync(path.join(tmpdir(), "gauntlet-evidence-"));
+  if (!options.specDir) removeLater(specDir);
+  removeLater(evidenceDir);
   const rollbacks = new RollbackScope(options.checkId ?? "test");
   const logs: string[] = [];
   const ctx = createCheckContext({

@@ -3,8 +3,8 @@
 // and the placeholder rule it matched.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { MIN_SECRET_LENGTH, redactor } from "../../core/redact.js";
 import { type CheckContext, defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
+import { MIN_SECRET_LENGTH } from "../../secrets/redactor.js";
 
 /** Rules for values that were obviously never filled in; matched against the whole trimmed value, any case. */
 // Rule names describe the pattern, never the value itself: the value is a registered secret and would be redacted.
@@ -67,8 +67,8 @@ export default defineCheck({
     );
     // Before anything is logged or written: every value a required name has, anywhere, is a secret.
     for (const variable of required) {
-      redactor.add(ctx.env[variable]);
-      for (const { env } of processEnvs) redactor.add(env[variable]);
+      ctx.secrets.add(ctx.env[variable]);
+      for (const { env } of processEnvs) ctx.secrets.add(env[variable]);
     }
 
     const findings: FindingInput[] = [];

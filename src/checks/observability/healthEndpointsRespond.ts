@@ -1,6 +1,5 @@
 // Does every service's health endpoint answer 2xx, directly and quickly? The service is supposed to be up, so a refused
 // connection, a timeout or an error status is a failure of the system, not of the probe.
-import { redactor } from "../../core/redact.js";
 import {
   type CheckContext,
   defineCheck,
@@ -9,6 +8,7 @@ import {
   notApplicable,
 } from "../../core/types.js";
 import { type ProbeResult, probeHttp } from "../../engines/http/probe.js";
+import { healthUrl } from "../../engines/http/serviceUrls.js";
 import type { Service } from "../../spec/schema.js";
 
 const TIMEOUT_MS = 2_000;
@@ -26,18 +26,6 @@ const EVIDENCE_HEADERS = [
 ];
 
 /** The URL a health value points at: a full URL as given, or a path appended to the service URL. */
-export function healthUrl(service: Pick<Service, "url" | "health">): string | null {
-  const health = service.health;
-  if (!health) return null;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(health)) return health;
-  if (!service.url) return null;
-  const base = new URL(service.url);
-  base.search = "";
-  base.hash = "";
-  const prefix = base.href.replace(/\/+$/, "");
-  return `${prefix}${health.startsWith("/") ? health : `/${health}`}`;
-}
-
 export default defineCheck({
   meta: {
     id: "healthEndpointsRespond",
@@ -61,8 +49,8 @@ export default defineCheck({
   async run(ctx) {
     const targets = Object.entries(ctx.spec.services).filter(([, s]) => s.health);
     for (const [, service] of targets) {
-      redactor.addFromUrl(service.url);
-      redactor.addFromUrl(service.health);
+      ctx.secrets.addFromUrl(service.url);
+      ctx.secrets.addFromUrl(service.health);
     }
     const findings: FindingInput[][] = [];
     for (let i = 0; i < targets.length; i += CONCURRENCY) {

@@ -3,8 +3,8 @@
 import { createReadStream } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { expandPattern } from "../../attest/revision.js";
 import { defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
+import { expandPattern } from "../../engines/files/glob.js";
 import { classifyLine, type LineFormat } from "../../engines/logs/classify.js";
 
 const SAMPLE_LINES = 1_000;

@@ -3,7 +3,7 @@
 // no labels to inspect, so the check first sends the service one GET of its health endpoint.
 import { type CheckContext, defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
 import { probeHttp } from "../../engines/http/probe.js";
-import { metricsUrl } from "../../engines/metrics/endpoint.js";
+import { metricsUrl } from "../../engines/http/serviceUrls.js";
 import { formatOf, parseExposition } from "../../engines/metrics/exposition.js";
 import { findRedSignals, type RedSignals } from "../../engines/metrics/redSignals.js";
 import type { Service } from "../../spec/schema.js";

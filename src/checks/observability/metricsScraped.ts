@@ -2,7 +2,8 @@
 // and is its newest sample fresh? A Prometheus that cannot be reached makes this UNVERIFIED (not FAIL): the system may
 // be fine, but nothing here proves it.
 import { type CheckContext, defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
-import { metricsUrl, sameScrapeEndpoint } from "../../engines/metrics/endpoint.js";
+import { metricsUrl } from "../../engines/http/serviceUrls.js";
+import { sameScrapeEndpoint } from "../../engines/metrics/endpoint.js";
 import { ApiError, pause } from "../../engines/prometheus/apiRequest.js";
 import {
   PrometheusClient,

@@ -2,11 +2,10 @@
 // arrival rate that meets the thresholds), burst capacity (the closed-model ceiling) and the knee; it fails when not
 // even a quarter of the ceiling meets the thresholds, and warns when the planned stages ask for more than sustained.
 
-import { UserError } from "../../core/errors.js";
-import { redactor } from "../../core/redact.js";
 import { defineCheck, notApplicable } from "../../core/types.js";
 import { CAPACITY_FRACTIONS, findCapacity } from "../../engines/load/capacity.js";
 import { parseThresholds } from "../../engines/load/thresholds.js";
+import { UserError } from "../../errors.js";
 
 /** Used when the spec has no thresholds: what most teams would call "still working". */
 export const DEFAULT_CAPACITY_THRESHOLDS = ["p(99)<1s", "errors<1%"];
@@ -48,7 +47,7 @@ export default defineCheck({
         },
       ];
     }
-    redactor.addFromUrl(url);
+    ctx.secrets.addFromUrl(url);
     const declared = perf.thresholds?.length ? perf.thresholds : DEFAULT_CAPACITY_THRESHOLDS;
     // A rate at which requests fail is not capacity: an error bound applies even when the spec sets only latency.
     const thresholds = declared.some((t) => /^\s*errors\b/.test(t)) ? declared : [...declared, "errors<1%"];
@@ -84,6 +83,7 @@ export default defineCheck({
         burstMs,
         stepMs,
         env: ctx.env,
+        secrets: ctx.secrets,
         signal: controller.signal,
         onStep: (m) => ctx.log.info(m),
       });

@@ -1,11 +1,10 @@
 // Are the SLOs met under load? Each SLO is judged on the load results of its service: the spec's stages when the
 // service is performance.target (shared with loadStagesWithinThresholds, never run twice), else a short default
 // measurement. Availability SLO: the share of successful requests; latency SLO: the share answered within `latency`.
-import { redactor } from "../../core/redact.js";
 import { defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
 import { percentileMs } from "../../engines/load/histogram.js";
-import { plannedLoad, serviceLoad } from "../../engines/load/performanceRun.js";
 import type { Spec } from "../../spec/schema.js";
+import { plannedLoad, serviceLoad } from "./load/serviceLoad.js";
 
 type Slo = NonNullable<Spec["slos"]>[number];
 
@@ -51,7 +50,7 @@ export default defineCheck({
         }
         continue;
       }
-      redactor.addFromUrl(planned.url);
+      ctx.secrets.addFromUrl(planned.url);
       const { result, evidence } = await serviceLoad(ctx, planned);
       if (result.cancelled || result.overall.requests + result.overall.errors.total === 0) {
         for (const slo of mine) {

@@ -1,11 +1,10 @@
 // Does every load stage of the spec meet every threshold? The stages run against performance.target for real; each
 // stage is judged on its own figures, so a stage that degrades under load is named with the figure that broke.
 
-import { UserError } from "../../core/errors.js";
-import { redactor } from "../../core/redact.js";
 import { defineCheck, type FindingInput, type Measurement, notApplicable } from "../../core/types.js";
-import { plannedLoad, serviceLoad } from "../../engines/load/performanceRun.js";
 import { parseThresholds } from "../../engines/load/thresholds.js";
+import { UserError } from "../../errors.js";
+import { plannedLoad, serviceLoad } from "./load/serviceLoad.js";
 
 export default defineCheck({
   meta: {
@@ -43,7 +42,7 @@ export default defineCheck({
         },
       ];
     }
-    redactor.addFromUrl(planned.url);
+    ctx.secrets.addFromUrl(planned.url);
     try {
       parseThresholds(planned.thresholds);
     } catch (error) {

@@ -1,15 +1,14 @@
 // Does memory stay flat under steady load? A leak shows as a slope, not as a high value: the target's memory is
 // sampled throughout a steady closed-model load of performance.endurance.duration and a Theil–Sen slope, projected
 // over that duration, is compared with performance.endurance.maxMemoryGrowth.
-import { redactor } from "../../core/redact.js";
 import { type CheckContext, defineCheck, notApplicable } from "../../core/types.js";
+import { healthUrl } from "../../engines/http/serviceUrls.js";
 import {
   type MemorySample,
   residentMemoryFromMetrics,
   theilSenSlope,
 } from "../../engines/load/memorySlope.js";
-import { runWithContext } from "../../engines/load/performanceRun.js";
-import { healthUrl } from "../observability/healthEndpointsRespond.js";
+import { runWithContext } from "./load/serviceLoad.js";
 
 /** At least this many samples are needed for a slope worth quoting. */
 const MIN_SAMPLES = 5;
@@ -50,7 +49,7 @@ export default defineCheck({
         },
       ];
     }
-    redactor.addFromUrl(svc.url);
+    ctx.secrets.addFromUrl(svc.url);
     const source = memorySource(ctx, service);
     const first = await source.read().catch(() => undefined);
     if (first === undefined) {

@@ -3,7 +3,6 @@
 
 import { lookup } from "node:dns/promises";
 import os from "node:os";
-import { redactor } from "../../core/redact.js";
 import {
   type CheckContext,
   defineCheck,
@@ -78,7 +77,7 @@ export async function inspectInternalServices(
   probes: HostProbes,
 ): Promise<FindingInput[]> {
   const internal = Object.entries(ctx.spec.services).filter(([, s]) => s.exposure === "internal");
-  for (const [, service] of internal) redactor.addFromUrl(service.url);
+  for (const [, service] of internal) ctx.secrets.addFromUrl(service.url);
   let table: ListenerTable | Error | undefined;
   const listenerTable = async () => {
     table ??= await probes.readListeners().catch((error: unknown) => asError(error));

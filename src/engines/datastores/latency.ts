@@ -5,7 +5,9 @@ import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { createHistogram, type LatencySummary, recordMicros, summarize } from "../load/histogram.js";
+import { type AuthFailure, authFailureOf, urlHasPassword } from "./authFailure.js";
 
+/** The wire protocols Gauntlet speaks (PgBouncer speaks PostgreSQL's). */
 export type DatastoreKind = "redis" | "postgres";
 
 export interface LatencyProbeOptions {
@@ -26,7 +28,15 @@ export type LatencyProbeResult =
       latency: LatencySummary;
       command: string;
     }
-  | { ok: false; stage: "connect" | "command"; error: string; code?: string; command: string };
+  | {
+      ok: false;
+      stage: "connect" | "command";
+      error: string;
+      code?: string;
+      command: string;
+      /** Set when the store refused Gauntlet's credentials (none given, or wrong), not when it failed by itself. */
+      auth?: AuthFailure;
+    };
 
 const WARMUP = 5;
 
@@ -39,7 +49,10 @@ export async function probeDatastoreLatency(options: LatencyProbeOptions): Promi
     await withTimeout(client.connect(), options.timeoutMs ?? 5_000, "connect");
   } catch (error) {
     await client.close();
-    return { ok: false, stage: "connect", command, ...errorOf(error) };
+    // ioredis reports a refused AUTH as "Connection is closed."; the server's own reply came as an error event.
+    const cause = client.lastError() ?? error;
+    const auth = authFailureOf(cause as { message?: string; code?: string }, urlHasPassword(options.url));
+    return { ok: false, stage: "connect", command, ...errorOf(cause), ...(auth ? { auth } : {}) };
   }
   const connectMs = Math.round((performance.now() - started) * 1000) / 1000;
   const histogram = createHistogram();
@@ -61,7 +74,9 @@ export async function probeDatastoreLatency(options: LatencyProbeOptions): Promi
     await client.close();
   }
   if (histogram.totalCount === 0) {
-    return { ok: false, stage: "command", command, ...errorOf(lastError ?? new Error("no sample taken")) };
+    const cause = (lastError ?? new Error("no sample taken")) as { message?: string; code?: string };
+    const auth = authFailureOf(cause, urlHasPassword(options.url));
+    return { ok: false, stage: "command", command, ...errorOf(cause), ...(auth ? { auth } : {}) };
   }
   const latency = summarize(histogram);
   histogram.destroy();
@@ -72,6 +87,8 @@ interface ProbeClient {
   connect(): Promise<void>;
   command(): Promise<void>;
   close(): Promise<void>;
+  /** The last error the client reported on its own (an AUTH reply during connect). */
+  lastError(): unknown;
 }
 
 function redisClient(options: LatencyProbeOptions): ProbeClient {
@@ -82,8 +99,12 @@ function redisClient(options: LatencyProbeOptions): ProbeClient {
     retryStrategy: () => null,
     connectTimeout: options.timeoutMs ?? 5_000,
   });
-  redis.on("error", () => {}); // surfaced through the awaited calls
+  let last: unknown;
+  redis.on("error", (error) => {
+    last = error; // surfaced through the awaited calls, or as the cause of a closed connection
+  });
   return {
+    lastError: () => last,
     connect: () => redis.connect(),
     command: async () => {
       await redis.ping();
@@ -101,6 +122,7 @@ function postgresClient(options: LatencyProbeOptions): ProbeClient {
   });
   client.on("error", () => {});
   return {
+    lastError: () => undefined,
     connect: async () => {
       await client.connect();
     },

@@ -1,8 +1,9 @@
 // What the resilience checks read from a spec: which experiments to run (the spec's own, or defaults derived from
 // `dependsOn`), who depends on a datastore, the steady-state probes of a service, and the fault proxy (if any) a
 // service reaches a dependency through. Proxies are `resilience.proxies: { <dependency>: { api: <control URL> } }`.
-import { healthUrl } from "../../checks/observability/healthEndpointsRespond.js";
+
 import type { Spec } from "../../spec/schema.js";
+import { healthUrl } from "../http/serviceUrls.js";
 import { httpProbe, type Probe, promqlProbe } from "./steadyState.js";
 
 export const DATASTORE_KINDS = ["postgres", "redis", "mysql", "mongodb", "memcached", "kafka", "rabbitmq"];

@@ -1,6 +1,7 @@
 // Capacity search: a short closed-model burst finds the ceiling (burst capacity); then open-model steps at rising
 // fractions of it find the highest arrival rate that still meets the thresholds (sustained capacity) and the knee,
 // where p99 first climbs past twice its value at the lowest step. Total time is bounded by the step count × step time.
+import type { SecretSink } from "../../secrets/redactor.js";
 import type { LoadRequest } from "./requests.js";
 import { type LoadRunResult, runLoad } from "./run.js";
 
@@ -15,6 +16,7 @@ export interface CapacityOptions {
   burstMs: number;
   stepMs: number;
   env?: NodeJS.ProcessEnv;
+  secrets: SecretSink;
   signal?: AbortSignal;
   onStep?: (message: string) => void;
 }
@@ -50,6 +52,7 @@ export async function findCapacity(options: CapacityOptions): Promise<CapacityRe
     url: options.url,
     requests: options.requests ?? [],
     env: options.env ?? process.env,
+    secrets: options.secrets,
     signal: options.signal,
   };
   const burstRun = await runLoad({

@@ -1,8 +1,9 @@
 // Requests are encoded once, before the run: the hot loop writes ready-made buffers and never formats a string.
-// `${ENV}` in header values is expanded here and the value registered with the redactor, so it never reaches output.
+// `${ENV}` in header values is expanded here and the value registered with the run's secrets, so it never reaches
+// output.
 
-import { UserError } from "../../core/errors.js";
-import { redactor } from "../../core/redact.js";
+import { UserError } from "../../errors.js";
+import type { SecretSink } from "../../secrets/redactor.js";
 
 export interface LoadRequest {
   method?: string;
@@ -39,7 +40,7 @@ export interface Endpoint {
   basePath: string;
 }
 
-export function parseEndpoint(url: string): Endpoint {
+export function parseEndpoint(url: string, secrets: SecretSink): Endpoint {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -49,7 +50,7 @@ export function parseEndpoint(url: string): Endpoint {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new UserError(`"${url}" uses ${parsed.protocol}; load is generated over http:// or https:// only`);
   }
-  redactor.addFromUrl(url);
+  secrets.addFromUrl(url);
   const https = parsed.protocol === "https:";
   const host = parsed.hostname.replace(/^\[|\]$/g, "");
   return {
@@ -62,7 +63,7 @@ export function parseEndpoint(url: string): Endpoint {
 }
 
 /** Expands `${NAME}` and `${NAME:-default}` from env; an unset variable without default is a user error. */
-export function expandEnv(text: string, env: NodeJS.ProcessEnv, where: string): string {
+export function expandEnv(text: string, env: NodeJS.ProcessEnv, where: string, secrets: SecretSink): string {
   return text.replace(
     /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
     (_, name: string, fallback?: string) => {
@@ -72,7 +73,7 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv, where: string): 
           `${where} uses \${${name}} but ${name} is not set: export it or write \${${name}:-default}`,
         );
       }
-      redactor.add(value);
+      secrets.add(value);
       return value;
     },
   );
@@ -82,6 +83,7 @@ export function encodeRequest(
   endpoint: Endpoint,
   request: LoadRequest,
   env: NodeJS.ProcessEnv,
+  secrets: SecretSink,
 ): EncodedRequest {
   const method = (request.method ?? "GET").toUpperCase();
   const path = request.path.startsWith("/") ? request.path : `/${request.path}`;
@@ -101,7 +103,7 @@ export function encodeRequest(
     if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) {
       throw new UserError(`header "${name}" contains a line break: write each header on its own`);
     }
-    set(name, expandEnv(value, env, `header ${name}`));
+    set(name, expandEnv(value, env, `header ${name}`, secrets));
   }
   if (body || method === "POST" || method === "PUT" || method === "PATCH") {
     set("Content-Length", String(body?.length ?? 0));
@@ -120,9 +122,14 @@ function joinPath(base: string, path: string): string {
   return query ? `${joined}${joined.includes("?") ? "&" : "?"}${query}` : joined;
 }
 
-export function buildMix(endpoint: Endpoint, requests: LoadRequest[], env: NodeJS.ProcessEnv): RequestMix {
+export function buildMix(
+  endpoint: Endpoint,
+  requests: LoadRequest[],
+  env: NodeJS.ProcessEnv,
+  secrets: SecretSink,
+): RequestMix {
   const list = requests.length > 0 ? requests : [{ path: "/" }];
-  const encoded = list.map((r) => encodeRequest(endpoint, r, env));
+  const encoded = list.map((r) => encodeRequest(endpoint, r, env, secrets));
   const weights = list.map((r) => {
     const w = r.weight ?? 1;
     if (!(w > 0)) throw new UserError(`request ${r.path} has weight ${w}: a weight must be above 0`);

@@ -1,5 +1,7 @@
 // A load run: stages in order (each ramping from the previous one's level), thresholds judged per stage and over the
 // whole run, and an optional stop when a threshold marked abortOnFail fails.
+
+import type { SecretSink } from "../../secrets/redactor.js";
 import { createHistogram, type Histogram, type LatencySummary, summarize } from "./histogram.js";
 import type { StagePlan } from "./loadLoop.js";
 import { buildMix, type LoadRequest, parseEndpoint } from "./requests.js";
@@ -31,6 +33,8 @@ export interface LoadRunOptions {
   /** Request timeout, ms. */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Where the URL's password and expanded header values are registered, so they never reach output. */
+  secrets: SecretSink;
   signal?: AbortSignal;
   rejectUnauthorized?: boolean;
   onStageStart?: (stage: StageSpec, index: number) => void;
@@ -70,8 +74,8 @@ export function defaultPool(rate: number): number {
 
 export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const thresholds: Threshold[] = parseThresholds(options.thresholds ?? []);
-  const endpoint = parseEndpoint(options.url);
-  const mix = buildMix(endpoint, options.requests ?? [], options.env ?? process.env);
+  const endpoint = parseEndpoint(options.url, options.secrets);
+  const mix = buildMix(endpoint, options.requests ?? [], options.env ?? process.env, options.secrets);
   const stages: StageOutcome[] = [];
   let previous: StageSpec | undefined;
   let abortedBy: string | undefined;

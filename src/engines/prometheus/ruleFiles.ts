@@ -12,7 +12,7 @@ import {
   type Scalar,
   type YAMLMap,
 } from "yaml";
-import { expandPattern } from "../../attest/revision.js";
+import { expandPattern } from "../files/glob.js";
 import { findSyntaxError } from "./promql.js";
 import { nodePosition, type Position, scalarValuePosition } from "./yamlPosition.js";
 

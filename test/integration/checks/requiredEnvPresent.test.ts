@@ -1,10 +1,10 @@
 // A real secret in the environment: after the check, it appears in no evidence file, no finding and no log line, and
-// the process-wide redactor knows it.
+// the run's secrets know it.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import check from "../../../src/checks/deployment/requiredEnvPresent.js";
-import { REDACTED, redactor } from "../../../src/core/redact.js";
+import { REDACTED } from "../../../src/secrets/redactor.js";
 import { makeCheckContext } from "../../support/checkContext.js";
 
 const SECRET = "pg-Sup3r-S3cret-7d1f0a";
@@ -60,7 +60,7 @@ describe("requiredEnvPresent keeps values secret", () => {
     expect(evidence).toContain("DB_PASSWORD");
     expect(findings.every((f) => f.evidence?.length)).toBe(true);
 
-    expect(redactor.redact(`password=${SECRET}`)).toBe(`password=${REDACTED}`);
-    expect(redactor.redact(SERVICE_SECRET)).toBe(REDACTED);
+    expect(ctx.secrets.redact(`password=${SECRET}`)).toBe(`password=${REDACTED}`);
+    expect(ctx.secrets.redact(SERVICE_SECRET)).toBe(REDACTED);
   });
 });

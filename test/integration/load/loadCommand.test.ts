@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { memoryIO } from "../../../src/cli/io.js";
 import { loadCommand } from "../../../src/cli/load.js";
-import { UserError } from "../../../src/core/errors.js";
+import { UserError } from "../../../src/errors.js";
 import { type CountingServer, startCountingServer } from "../../fixtures/load/servers.js";
 
 let server: CountingServer | undefined;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { runLoad } from "../../../src/engines/load/run.js";
+import { Redactor } from "../../../src/secrets/redactor.js";
 import { type CountingServer, startCountingServer } from "../../fixtures/load/servers.js";
 
 let server: CountingServer | undefined;
@@ -13,6 +14,7 @@ describe("runLoad", () => {
     server = await startCountingServer({ delayMs: () => 5 });
     const result = await runLoad({
       url: server.url,
+      secrets: new Redactor(),
       stages: [
         { name: "one", connections: 2, duration: 400 },
         { name: "two", connections: 2, duration: 400 },
@@ -32,6 +34,7 @@ describe("runLoad", () => {
     server = await startCountingServer();
     const result = await runLoad({
       url: server.url,
+      secrets: new Redactor(),
       stages: [
         { name: "closed", connections: 2, duration: 300 },
         { name: "open", rate: 100, duration: 300 },

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildMix, parseEndpoint } from "../../../src/engines/load/requests.js";
 import { runStage } from "../../../src/engines/load/stage.js";
+import { Redactor } from "../../../src/secrets/redactor.js";
 import { type CountingServer, startCountingServer } from "../../fixtures/load/servers.js";
 
 let server: CountingServer | undefined;
@@ -14,8 +15,9 @@ afterEach(async () => {
 });
 
 function mixFor(url: string, requests = [{ path: "/a" }]) {
-  const endpoint = parseEndpoint(url);
-  return { endpoint, mix: buildMix(endpoint, requests, {}) };
+  const secrets = new Redactor();
+  const endpoint = parseEndpoint(url, secrets);
+  return { endpoint, mix: buildMix(endpoint, requests, {}, secrets) };
 }
 
 describe("runStage against a real server", () => {

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { computeRevision, expandPattern } from "../../../src/attest/revision.js";
+import { computeRevision } from "../../../src/attest/revision.js";
+import { expandPattern } from "../../../src/engines/files/glob.js";
 import { type SpecInput, specSchema } from "../../../src/spec/schema.js";
 
 const tempDir = () => mkdtemp(path.join(tmpdir(), "gauntlet-revision-"));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import check, { healthUrl } from "../../../src/checks/observability/healthEndpointsRespond.js";
+import check from "../../../src/checks/observability/healthEndpointsRespond.js";
+import { healthUrl } from "../../../src/engines/http/serviceUrls.js";
 import { specSchema } from "../../../src/spec/schema.js";
 import { makeCheckContext } from "../../support/checkContext.js";
 

@@ -4,7 +4,6 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EvidenceStore } from "../../../src/core/evidence.js";
 import { planChecks } from "../../../src/core/planner.js";
-import { redactor } from "../../../src/core/redact.js";
 import { RollbackLedger } from "../../../src/core/rollbacks.js";
 import { type RunEvent, runPlan } from "../../../src/core/runner.js";
 import {
@@ -14,6 +13,7 @@ import {
   type FindingInput,
   notApplicable,
 } from "../../../src/core/types.js";
+import { Redactor } from "../../../src/secrets/redactor.js";
 import { specSchema } from "../../../src/spec/schema.js";
 
 const spec = specSchema.parse({ version: 1, system: { name: "runner-test" } });
@@ -47,7 +47,7 @@ const pass = passWith;
 
 async function run(
   checks: Check[],
-  opts: { allowDestructive?: boolean; signal?: AbortSignal; only?: string[] } = {},
+  opts: { allowDestructive?: boolean; signal?: AbortSignal; only?: string[]; secrets?: Redactor } = {},
 ) {
   const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-runner-"));
   const events: RunEvent[] = [];
@@ -60,7 +60,7 @@ async function run(
     plan,
     spec,
     specPath: path.join(dir, "gauntlet.yaml"),
-    evidence: new EvidenceStore(path.join(dir, "evidence")),
+    evidence: new EvidenceStore(path.join(dir, "evidence"), opts.secrets ?? new Redactor()),
     ledger,
     allowDestructive: opts.allowDestructive ?? false,
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -238,11 +238,17 @@ describe("runner", () => {
   });
 
   it("an empty or invalid result is an ERROR, and secrets in findings are redacted", async () => {
-    redactor.add("hunter2-secret-value");
-    const { byId } = await run([
-      fakeCheck("empty", async () => []),
-      fakeCheck("leaky", async () => [{ status: "FAIL", message: "password hunter2-secret-value rejected" }]),
-    ]);
+    const secrets = new Redactor();
+    secrets.add("hunter2-secret-value");
+    const { byId } = await run(
+      [
+        fakeCheck("empty", async () => []),
+        fakeCheck("leaky", async () => [
+          { status: "FAIL", message: "password hunter2-secret-value rejected" },
+        ]),
+      ],
+      { secrets },
+    );
     expect(byId("empty").status).toBe("ERROR");
     expect(byId("leaky").findings[0]!.message).not.toContain("hunter2-secret-value");
   });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { REDACTED, redactor } from "../../../src/core/redact.js";
 import { kneeOf } from "../../../src/engines/load/capacity.js";
 import {
   createHistogram,
@@ -12,6 +11,7 @@ import {
 import { residentMemoryFromMetrics, theilSenSlope } from "../../../src/engines/load/memorySlope.js";
 import { buildMix, parseEndpoint, weightedOrder } from "../../../src/engines/load/requests.js";
 import { split } from "../../../src/engines/load/stage.js";
+import { REDACTED, Redactor } from "../../../src/secrets/redactor.js";
 
 describe("histograms", () => {
   it("merges encoded histograms exactly", () => {
@@ -42,7 +42,8 @@ describe("histograms", () => {
 describe("requests", () => {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the test name shows the ${…} syntax.
   it("pre-encodes requests with headers, JSON bodies and ${ENV} redacted", () => {
-    const endpoint = parseEndpoint("http://127.0.0.1:8080/base");
+    const secrets = new Redactor();
+    const endpoint = parseEndpoint("http://127.0.0.1:8080/base", secrets);
     const mix = buildMix(
       endpoint,
       [
@@ -56,6 +57,7 @@ describe("requests", () => {
         { path: "/items", weight: 3 },
       ],
       { TOKEN: "tok-very-secret" },
+      secrets,
     );
     const post = mix.requests[0]!.buffer.toString("latin1");
     expect(post).toMatch(/^POST \/base\/orders HTTP\/1\.1\r\n/);
@@ -63,17 +65,18 @@ describe("requests", () => {
     expect(post).toContain("Content-Type: application/json\r\n");
     expect(post).toContain("Content-Length: 12\r\n");
     expect(post.endsWith('\r\n\r\n{"sku":"A1"}')).toBe(true);
-    expect(redactor.redact(post)).toContain(`Bearer ${REDACTED}`);
+    expect(secrets.redact(post)).toContain(`Bearer ${REDACTED}`);
     expect(mix.order.filter((i) => i === 1).length / mix.order.length).toBe(0.75);
   });
 
   it("rejects an unset variable and a non-http URL", () => {
-    const endpoint = parseEndpoint("http://127.0.0.1:8080");
+    const secrets = new Redactor();
+    const endpoint = parseEndpoint("http://127.0.0.1:8080", secrets);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a ${…} reference, expanded by the engine.
-    expect(() => buildMix(endpoint, [{ path: "/", headers: { X: "${NOPE}" } }], {})).toThrow(
+    expect(() => buildMix(endpoint, [{ path: "/", headers: { X: "${NOPE}" } }], {}, secrets)).toThrow(
       /NOPE is not set/,
     );
-    expect(() => parseEndpoint("ftp://127.0.0.1")).toThrow(/http:\/\/ or https:\/\//);
+    expect(() => parseEndpoint("ftp://127.0.0.1", secrets)).toThrow(/http:\/\/ or https:\/\//);
   });
 
   it("interleaves weights smoothly", () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { UserError } from "../../../src/core/errors.js";
 import {
   evaluateThreshold,
   parseThreshold,
   type ThresholdSubject,
 } from "../../../src/engines/load/thresholds.js";
+import { UserError } from "../../../src/errors.js";
 
 const subject: ThresholdSubject = {
   latencyAt: (p) => (p >= 99.9 ? 1500 : p >= 95 ? 412 : 100),

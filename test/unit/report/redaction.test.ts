@@ -1,8 +1,8 @@
 // Secrets never leak (DESIGN principle 4). This file registers secrets with the process-wide redactor, so it stays a
 // file of its own (vitest isolates files).
 import { beforeAll, describe, expect, it } from "vitest";
-import { REDACTED, redactor } from "../../../src/core/redact.js";
 import { REPORT_FILES, type ReportFormat, render } from "../../../src/report/index.js";
+import { REDACTED, Redactor } from "../../../src/secrets/redactor.js";
 import { sampleAssessment } from "../../fixtures/assessment.js";
 
 const TOKEN = "ghp_7Qx2mZk9Lw4Rt8Yv1Nb6";
@@ -35,14 +35,15 @@ function escapedForms(secret: string): string[] {
 }
 
 describe("redaction", () => {
+  const secrets = new Redactor();
   beforeAll(() => {
-    redactor.add(TOKEN);
-    redactor.add(PASSWORD);
+    secrets.add(TOKEN);
+    secrets.add(PASSWORD);
   });
 
   for (const format of Object.keys(REPORT_FILES) as ReportFormat[]) {
     it(`never writes a registered secret into ${REPORT_FILES[format]}`, () => {
-      const output = render(format, leakyAssessment());
+      const output = render(format, leakyAssessment(), secrets);
       for (const secret of [TOKEN, PASSWORD]) {
         for (const form of escapedForms(secret)) expect(output).not.toContain(form);
       }
@@ -51,7 +52,7 @@ describe("redaction", () => {
   }
 
   it("keeps report.json parseable after redaction", () => {
-    const parsed = JSON.parse(render("json", leakyAssessment()));
+    const parsed = JSON.parse(render("json", leakyAssessment(), secrets));
     expect(parsed.checks[7].findings[0].subject).toBe(`api-${REDACTED}`);
   });
 });

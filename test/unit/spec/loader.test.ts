@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REDACTED, redactor } from "../../../src/core/redact.js";
+import { REDACTED } from "../../../src/secrets/redactor.js";
 import { loadSpec } from "../../../src/spec/loader.js";
 import { type Problem, SpecError } from "../../../src/spec/problems.js";
 
@@ -268,7 +268,7 @@ describe("loadSpec: secrets", () => {
       SESSION_SECRET: "session-secret-value",
       CACHE_PASSWORD: "redis-pass-9000",
     };
-    const { spec } = await loadSpec(fixture("secrets.yaml"), { env });
+    const { spec, secrets } = await loadSpec(fixture("secrets.yaml"), { env });
     expect(spec.services.db!.url).toContain("pg-pass-4711");
     const text = [
       spec.services.db!.url,
@@ -277,7 +277,7 @@ describe("loadSpec: secrets", () => {
       spec.services.api!.control!.process!.command,
       JSON.stringify(spec.services.api!.control!.process!.env),
     ].join("\n");
-    const redacted = redactor.redact(text);
+    const redacted = secrets.redact(text);
     expect(redacted).toContain(`postgres://app:${REDACTED}@127.0.0.1`); // (b) password position, name not secret
     expect(redacted).toContain(`redis://:${REDACTED}@`);
     expect(redacted).toContain(`reporter:${REDACTED}@`); // (c) written literally

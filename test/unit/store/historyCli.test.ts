@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffCommand, registerDiff } from "../../../src/cli/diff.js";
 import { historyCommand, registerHistory, resolveStoreOption } from "../../../src/cli/history.js";
 import { memoryIO, UserError } from "../../../src/cli/io.js";
-import { redactor } from "../../../src/core/redact.js";
+import { Redactor } from "../../../src/secrets/redactor.js";
 import type { RunSummary } from "../../../src/store/store.js";
 import { openStore } from "../../../src/store/store.js";
 import { makeAssessment } from "./assessments.js";
@@ -166,16 +166,18 @@ describe("gauntlet history", () => {
 
 describe("resolveStoreOption", () => {
   it("prefers --store, then $GAUNTLET_STORE, else the default", () => {
-    expect(resolveStoreOption("a.db", { GAUNTLET_STORE: "b.db" })).toBe("a.db");
-    expect(resolveStoreOption(undefined, { GAUNTLET_STORE: "b.db" })).toBe("b.db");
-    expect(resolveStoreOption(undefined, { GAUNTLET_STORE: " " })).toBeUndefined();
-    expect(resolveStoreOption(undefined, {})).toBeUndefined();
+    const secrets = new Redactor();
+    expect(resolveStoreOption("a.db", secrets, { GAUNTLET_STORE: "b.db" })).toBe("a.db");
+    expect(resolveStoreOption(undefined, secrets, { GAUNTLET_STORE: "b.db" })).toBe("b.db");
+    expect(resolveStoreOption(undefined, secrets, { GAUNTLET_STORE: " " })).toBeUndefined();
+    expect(resolveStoreOption(undefined, secrets, {})).toBeUndefined();
   });
 
   it("rejects an empty --store and registers a URL password for redaction", () => {
-    expect(() => resolveStoreOption("")).toThrow(UserError);
-    resolveStoreOption("postgres://app:from-store-flag@db/history", {});
-    expect(redactor.redact("x from-store-flag")).toBe("x [REDACTED]");
+    const secrets = new Redactor();
+    expect(() => resolveStoreOption("", secrets)).toThrow(UserError);
+    resolveStoreOption("postgres://app:from-store-flag@db/history", secrets, {});
+    expect(secrets.redact("x from-store-flag")).toBe("x [REDACTED]");
   });
 });
 

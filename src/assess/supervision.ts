@@ -1,14 +1,14 @@
 // Starts the services a spec asks Gauntlet to supervise (`control.process`) before the checks, dependencies first,
 // and stops them when the run ends, however it ends (their stop is registered in the rollback ledger).
 import path from "node:path";
+import type { EvidenceStore } from "../core/evidence.js";
+import type { RollbackLedger } from "../core/rollbacks.js";
 import { ProcessControl } from "../engines/faults/targets/processControl.js";
 import { ProcessTarget } from "../engines/faults/targets/processTarget.js";
 import type { TargetLookup } from "../engines/faults/targets/target.js";
 import { parseTarget } from "../engines/net/endpoint.js";
 import { canConnect } from "../engines/net/listeners.js";
 import type { Spec } from "../spec/schema.js";
-import type { EvidenceStore } from "./evidence.js";
-import type { RollbackLedger } from "./rollbacks.js";
 
 export interface SupervisedService {
   name: string;

@@ -1,10 +1,18 @@
 // The spec's load run (performance.stages against performance.target), run once per assessment and shared by the
-// checks that judge it. Each stage's figures, encoded histogram and timeline go to an evidence file.
-import type { CheckContext } from "../../core/types.js";
-import { encodeHistogram } from "./histogram.js";
-import type { LoadRequest } from "./requests.js";
-import { type LoadRunOptions, type LoadRunResult, runLoad, type StageSpec } from "./run.js";
-import { type SharedLoad, sharedLoad } from "./sharedResults.js";
+// checks that judge it (through ctx.shared, so a new assessment never sees an old run). Each stage's figures, encoded
+// histogram and timeline go to an evidence file.
+import type { CheckContext } from "../../../core/types.js";
+import { encodeHistogram } from "../../../engines/load/histogram.js";
+import type { LoadRequest } from "../../../engines/load/requests.js";
+import { type LoadRunOptions, type LoadRunResult, runLoad, type StageSpec } from "../../../engines/load/run.js";
+
+export interface SharedLoad {
+  service: string;
+  url: string;
+  result: LoadRunResult;
+  /** Evidence files written for this run, relative to the evidence root. */
+  evidence: string[];
+}
 
 /** When an SLO's service has no stages of its own: a short closed-model measurement. */
 export const DEFAULT_MEASUREMENT: StageSpec = { name: "slo-measurement", connections: 10, duration: 10_000 };
@@ -43,7 +51,7 @@ export function plannedLoad(ctx: CheckContext, service: string): PlannedLoad | {
 
 /** Runs (or joins the already started) load run for a service in this assessment. */
 export function serviceLoad(ctx: CheckContext, planned: PlannedLoad): Promise<SharedLoad> {
-  return sharedLoad(ctx.spec, planned.service, async () => {
+  const run = async (): Promise<SharedLoad> => {
     const result = await runWithContext(ctx, {
       url: planned.url,
       requests: planned.requests,
@@ -71,11 +79,16 @@ export function serviceLoad(ctx: CheckContext, planned: PlannedLoad): Promise<Sh
       }),
     );
     return { service: planned.service, url: planned.url, result, evidence };
-  });
+  };
+  // A cancelled run is not kept: the next check may try again.
+  return ctx.shared.once(`load:${planned.service}`, run, (load) => !load.result.cancelled);
 }
 
 /** Runs load bound to a check: its abort signal stops the load, and a rollback stops it on every exit path. */
-export async function runWithContext(ctx: CheckContext, options: LoadRunOptions): Promise<LoadRunResult> {
+export async function runWithContext(
+  ctx: CheckContext,
+  options: Omit<LoadRunOptions, "secrets">,
+): Promise<LoadRunResult> {
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
@@ -84,6 +97,7 @@ export async function runWithContext(ctx: CheckContext, options: LoadRunOptions)
   try {
     return await runLoad({
       ...options,
+      secrets: ctx.secrets,
       signal: controller.signal,
       onStageStart: (stage) =>
         ctx.log.info(

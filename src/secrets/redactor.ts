@@ -1,5 +1,7 @@
-// Secrets never leak (DESIGN principle 4): every log line, evidence file and report passes through one redactor.
-// Values are registered as they are discovered (interpolated env values, URL passwords, required env values).
+// Secrets never leak (DESIGN principle 4): every log line, evidence file and report of a run passes through that
+// run's redactor. Values are registered as they are discovered (interpolated env values, URL passwords, required env
+// values). There is no process-wide instance: one run, one set of secrets (a second assessment in the same process,
+// e.g. a test, must neither see nor leak the first one's).
 
 export const REDACTED = "[REDACTED]";
 
@@ -16,7 +18,13 @@ const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/@:'"<>]*:)([^\s/@'"<>]+)(@)/gi
 const SECRET_QUERY =
   /([?&](?:access_token|refresh_token|id_token|token|api[_-]?key|apikey|key|secret|client_secret|password|passwd|pwd|sig|signature|auth|x-amz-signature|x-amz-credential|x-goog-signature)=)([^&#\s'"<>]+)/gi;
 
-export class Redactor {
+/** Where code that discovers a secret registers it; a Redactor is one. */
+export interface SecretSink {
+  add(value: string | undefined | null): void;
+  addFromUrl(url: string | undefined): void;
+}
+
+export class Redactor implements SecretSink {
   readonly #secrets = new Set<string>();
   #pattern: RegExp | null = null;
 
@@ -99,6 +107,3 @@ function safeDecode(text: string): string {
     return text;
   }
 }
-
-/** The process-wide redactor: one run, one set of secrets. */
-export const redactor = new Redactor();

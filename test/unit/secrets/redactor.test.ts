@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { REDACTED, Redactor } from "../../../src/core/redact.js";
+import { REDACTED, Redactor } from "../../../src/secrets/redactor.js";
 
 describe("Redactor", () => {
   it("redacts a secret and its URL-encoded, JSON-escaped and base64 forms", () => {

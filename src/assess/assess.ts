@@ -1,6 +1,8 @@
 // One assessment, end to end (DESIGN.md "Data flow"): load the spec, start supervised services, run the plan, seal
-// the evidence, score, sign, render, store. Everything the run produced lands in .gauntlet/runs/<runId>/, copied to
-// --out when given, so a report folder is self-contained: reports, certificate, evidence and its manifest.
+// the evidence, score, sign, render, store. This is the wiring layer above core, checks, scoring, report, attest and
+// store; nothing below imports it. Everything the run produced lands in .gauntlet/runs/<runId>/, copied to --out when
+// given, so a report folder is self-contained: reports, certificate, evidence and its manifest. With no history
+// (store: false) nothing is kept under .gauntlet/: the run is written straight to --out (default gauntlet-out/).
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { cp, mkdir, rm, writeFile } from "node:fs/promises";
@@ -10,23 +12,25 @@ import { loadPrivateKey } from "../attest/keys.js";
 import { computeRevision } from "../attest/revision.js";
 import { createCertificate, writeCertificate } from "../attest/statement.js";
 import { allChecks, checkIds } from "../checks/index.js";
-
+import { ASSESSMENT_SCHEMA_VERSION, type Assessment } from "../core/assessment.js";
+import { EvidenceStore, MANIFEST_FILE, sha256 } from "../core/evidence.js";
+import { planChecks } from "../core/planner.js";
+import { RollbackLedger } from "../core/rollbacks.js";
+import { type RunEvent, runPlan } from "../core/runner.js";
+import type { Check } from "../core/types.js";
 import { buildTargets } from "../engines/faults/targets/registry.js";
+import { UserError } from "../errors.js";
 import { REPORT_FILES, type ReportFormat, render } from "../report/index.js";
 import { evaluate } from "../scoring/evaluate.js";
+import { Redactor } from "../secrets/redactor.js";
 import { loadSpec } from "../spec/loader.js";
 import { openStore } from "../store/store.js";
 import { TOOL_VERSION } from "../version.js";
-import { ASSESSMENT_SCHEMA_VERSION, type Assessment } from "./assessment.js";
-import { UserError } from "./errors.js";
-import { EvidenceStore, MANIFEST_FILE, sha256 } from "./evidence.js";
-import { planChecks } from "./planner.js";
-import { RollbackLedger } from "./rollbacks.js";
-import { type RunEvent, runPlan } from "./runner.js";
 import { recordSupervision, startSupervisedServices, supervisedTargets } from "./supervision.js";
-import type { Check } from "./types.js";
 
 export const CERTIFICATE_FILE = "certificate.dsse.json";
+/** Where an assessment that keeps no history writes its reports when no --out is given. */
+export const DEFAULT_OUT_DIR = "gauntlet-out";
 export const EVIDENCE_DIR = "evidence";
 
 export type AssessEvent = RunEvent | { type: "system"; message: string } | { type: "planned"; total: number };
@@ -43,8 +47,10 @@ export interface AssessOptions {
   keyPath?: string;
   validForMs?: number;
   formats?: ReportFormat[];
-  /** History store location (see openStore); false to keep no history. */
+  /** History store location (see openStore); false to keep no history (and no run folder under .gauntlet/). */
   store?: string | false;
+  /** The run's secrets; the caller passes its own to redact what it prints from events. */
+  secrets?: Redactor;
   signal?: AbortSignal;
   onEvent?: (event: AssessEvent) => void;
   now?: () => Date;
@@ -67,7 +73,8 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
   const emit = options.onEvent ?? (() => {});
-  const loaded = await loadSpec(options.specPath, { env, checkIds: checkIds() });
+  const secrets = options.secrets ?? new Redactor();
+  const loaded = await loadSpec(options.specPath, { env, checkIds: checkIds(), secrets });
   const { spec } = loaded;
   // A missing or unusable key must stop the run before minutes of checks, not after.
   const signer = options.keyPath ? await loadPrivateKey(options.keyPath) : undefined;
@@ -75,8 +82,12 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
 
   const startedAt = now();
   const runId = newRunId(startedAt);
-  const runDir = path.join(cwd, ".gauntlet", "runs", runId);
-  const evidence = new EvidenceStore(path.join(runDir, EVIDENCE_DIR));
+  const keepHistory = options.store !== false;
+  const runDir = keepHistory
+    ? path.join(cwd, ".gauntlet", "runs", runId)
+    : path.resolve(cwd, options.outDir ?? DEFAULT_OUT_DIR);
+  if (!keepHistory) await clearPreviousOutput(runDir);
+  const evidence = new EvidenceStore(path.join(runDir, EVIDENCE_DIR), secrets);
   await mkdir(evidence.dir, { recursive: true });
   const allowDestructive = options.allowDestructive ?? spec.destructive;
   const plan = planChecks(options.checks ?? allChecks(), spec, {
@@ -173,14 +184,14 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
       ...(signer
         ? {}
         : {
-            note: "no signing key was given (gauntlet keygen, then --key); this report is not a certificate",
+            note: "no signing key was given (gauntlet keygen, then --key)",
           }),
     };
   }
   const files: string[] = [];
   const reportDigests: Record<string, string> = {};
   for (const format of options.formats ?? (Object.keys(REPORT_FILES) as ReportFormat[])) {
-    const text = render(format, assessment);
+    const text = render(format, assessment, secrets);
     await writeFile(path.join(runDir, REPORT_FILES[format]), text);
     reportDigests[REPORT_FILES[format]] = sha256(text);
     files.push(REPORT_FILES[format]);
@@ -198,20 +209,20 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
   }
 
   let storeWarning: string | undefined;
-  if (options.store !== false && !cancelled) {
+  if (keepHistory && !cancelled) {
     try {
-      const store = await openStore(options.store || undefined, { cwd });
+      const store = await openStore(options.store || undefined, { cwd, secrets });
       try {
         await store.save(assessment);
       } finally {
         await store.close();
       }
     } catch (error) {
-      storeWarning = `history not saved: ${error instanceof Error ? error.message : String(error)}`;
+      storeWarning = `history not saved: ${secrets.redact(error instanceof Error ? error.message : String(error))}`;
     }
   }
 
-  const outDir = options.outDir ? path.resolve(options.outDir) : runDir;
+  const outDir = options.outDir ? path.resolve(cwd, options.outDir) : runDir;
   if (outDir !== runDir) {
     await clearPreviousOutput(outDir);
     await mkdir(outDir, { recursive: true });
