@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite runs for real: PostgreSQL and Redis (history store, datastore probes,
 # canaries), shellcheck (deploy script lint), nginx and wrk (load benchmarks), Prometheus and Alertmanager
-# (observability checks), podman and runc (container targets). Debian/Ubuntu; run as root or with sudo.
+# (observability checks), podman and runc (container targets), and the real stack the datastore judgements are tested
+# on: PgBouncer, prometheus-redis-exporter and prometheus-postgres-exporter. Debian/Ubuntu; run as root or with sudo.
 # Idempotent: installed packages are left as they are. Nothing is started here: the test run starts what it needs.
 set -euo pipefail
 
-packages=(postgresql shellcheck redis-server nginx wrk prometheus prometheus-alertmanager podman runc busybox-static)
+packages=(postgresql shellcheck redis-server nginx wrk prometheus prometheus-alertmanager podman runc busybox-static
+  prometheus-redis-exporter prometheus-postgres-exporter pgbouncer)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

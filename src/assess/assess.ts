@@ -22,6 +22,7 @@ import { buildTargets } from "../engines/faults/targets/registry.js";
 import { UserError } from "../errors.js";
 import { REPORT_FILES, type ReportFormat, render } from "../report/index.js";
 import { evaluate } from "../scoring/evaluate.js";
+import { exclusionUses } from "../scoring/exclusions.js";
 import { Redactor } from "../secrets/redactor.js";
 import { loadSpec } from "../spec/loader.js";
 import { openStore } from "../store/store.js";
@@ -163,6 +164,7 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
       weights: evaluation.weights,
     },
     waivers: evaluation.waivers,
+    exclusions: exclusionUses(evaluation.checks, spec.resilience?.exclude ?? []),
     roadmap: evaluation.roadmap,
     evidence: {
       dir: EVIDENCE_DIR,

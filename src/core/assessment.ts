@@ -69,6 +69,19 @@ export interface WaiverUse {
   appliedTo: number;
 }
 
+/**
+ * A `resilience.exclude` entry and what it left out: printed on every report like a waiver, because a fault the spec
+ * chose not to inject is a gap in the evidence the reader must see.
+ */
+export interface ExclusionUse {
+  check: string;
+  subject?: string;
+  reason: string;
+  /** applied: it left out at least one planned experiment; unused: it matched nothing planned. */
+  state: "applied" | "unused";
+  appliedTo: number;
+}
+
 export interface RoadmapItem {
   checkId: string;
   title: string;
@@ -129,6 +142,8 @@ export interface Assessment {
     weights: Record<Category, number>;
   };
   waivers: WaiverUse[];
+  /** resilience.exclude entries; absent in runs stored before exclusions existed. */
+  exclusions?: ExclusionUse[];
   roadmap: RoadmapPhase[];
   evidence: {
     /** Folder holding the evidence files and manifest.json, relative to the report folder. */

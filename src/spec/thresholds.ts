@@ -77,4 +77,3 @@ export function parseThreshold(source: string): Threshold {
 export function parseThresholds(sources: readonly string[]): Threshold[] {
   return sources.map(parseThreshold);
 }
-

@@ -69,7 +69,8 @@ describe("datastoreLatency against real Redis and PostgreSQL", () => {
     ]);
     expect(findings[0]!.toVerify).toMatch(/REDIS_PASSWORD/);
     const text = JSON.stringify(findings);
-    for (const secret of ["redis-Pass-4242", "not-it-9999", "wrong-Pass-1"]) expect(text).not.toContain(secret);
+    for (const secret of ["redis-Pass-4242", "not-it-9999", "wrong-Pass-1"])
+      expect(text).not.toContain(secret);
   }, 60_000);
 
   it("is UNVERIFIED without a url and N/A without datastores", async () => {

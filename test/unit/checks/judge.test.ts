@@ -44,7 +44,11 @@ const cases = existsSync(ROOT)
       .flatMap((checkDir) =>
         readdirSync(path.join(ROOT, checkDir.name), { withFileTypes: true })
           .filter((e) => e.isDirectory())
-          .map((e) => ({ checkId: checkDir.name, name: e.name, dir: path.join(ROOT, checkDir.name, e.name) })),
+          .map((e) => ({
+            checkId: checkDir.name,
+            name: e.name,
+            dir: path.join(ROOT, checkDir.name, e.name),
+          })),
       )
   : [];
 
@@ -58,7 +62,8 @@ describe("judge fixtures", () => {
 
   it("every check has at least one ok.* and one ng.* case", () => {
     const missing = [...CHECKS.keys()].filter(
-      (id) => !["ok", "ng"].every((kind) => cases.some((c) => c.checkId === id && c.name.startsWith(`${kind}.`))),
+      (id) =>
+        !["ok", "ng"].every((kind) => cases.some((c) => c.checkId === id && c.name.startsWith(`${kind}.`))),
     );
     expect(missing).toEqual([]);
   });
@@ -80,16 +85,21 @@ describe("judge fixtures", () => {
           `${where}: messageId not declared in meta.messages`,
         ).toBe(true);
         if (f.status === "FAIL" || f.status === "WARN") {
-          expect(unfilledPlaceholders(check.meta.remediation.text, f), `${where}: remediation placeholders`).toEqual(
-            [],
-          );
+          expect(
+            unfilledPlaceholders(check.meta.remediation.text, f),
+            `${where}: remediation placeholders`,
+          ).toEqual([]);
           expect(f.evidence?.length ?? 0, `${where}: a verdict cites evidence`).toBeGreaterThan(0);
         }
-        if (f.status === "PASS") expect(f.evidence?.length ?? 0, `${where}: a verdict cites evidence`).toBeGreaterThan(0);
-        if (f.status === "UNVERIFIED") expect(f.toVerify, `${where}: says what would make it verifiable`).toBeTruthy();
+        if (f.status === "PASS")
+          expect(f.evidence?.length ?? 0, `${where}: a verdict cites evidence`).toBeGreaterThan(0);
+        if (f.status === "UNVERIFIED")
+          expect(f.toVerify, `${where}: says what would make it verifiable`).toBeTruthy();
       }
       const good = findings.every((f) => f.status === "PASS" || f.status === "NA");
-      expect(good, `${c.name}: ok.* judges to PASS/N/A only, ng.* to something else`).toBe(c.name.startsWith("ok."));
+      expect(good, `${c.name}: ok.* judges to PASS/N/A only, ng.* to something else`).toBe(
+        c.name.startsWith("ok."),
+      );
       const actual = findings.map((f) => [f.subject ?? null, f.status, f.messageId]);
       const expectedFile = path.join(c.dir, "expected.json");
       if (update || !existsSync(expectedFile)) {

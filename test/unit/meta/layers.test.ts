@@ -49,12 +49,16 @@ describe("layers", () => {
       for (const match of text.matchAll(/^\s*(?:import|export)[^;]*?from\s+"(\.{1,2}\/[^"]+)"/gms)) {
         const target = layerOf(path.resolve(path.dirname(file), match[1]!));
         if (target === from || ALLOWED[from]?.includes(target)) continue;
-        violations.push(`${path.relative(SRC, file)} imports ${match[1]} (${from || "src"} → ${target || "src"})`);
+        violations.push(
+          `${path.relative(SRC, file)} imports ${match[1]} (${from || "src"} → ${target || "src"})`,
+        );
       }
       for (const match of text.matchAll(/import\(\s*"(\.{1,2}\/[^"]+)"\s*\)/g)) {
         const target = layerOf(path.resolve(path.dirname(file), match[1]!));
         if (target === from || ALLOWED[from]?.includes(target)) continue;
-        violations.push(`${path.relative(SRC, file)} imports ${match[1]} (${from || "src"} → ${target || "src"})`);
+        violations.push(
+          `${path.relative(SRC, file)} imports ${match[1]} (${from || "src"} → ${target || "src"})`,
+        );
       }
     }
     expect(violations).toEqual([]);

@@ -4,7 +4,12 @@
 import type { CheckContext } from "../../../core/types.js";
 import { encodeHistogram } from "../../../engines/load/histogram.js";
 import type { LoadRequest } from "../../../engines/load/requests.js";
-import { type LoadRunOptions, type LoadRunResult, runLoad, type StageSpec } from "../../../engines/load/run.js";
+import {
+  type LoadRunOptions,
+  type LoadRunResult,
+  runLoad,
+  type StageSpec,
+} from "../../../engines/load/run.js";
 
 export interface SharedLoad {
   service: string;
