@@ -21,6 +21,7 @@ import dependencyBlinkSurvived from "./resilience/dependencyBlinkSurvived.js";
 import dependencyLatencyTolerated from "./resilience/dependencyLatencyTolerated.js";
 import dependencyOutageDegradesGracefully from "./resilience/dependencyOutageDegradesGracefully.js";
 import overloadShedGracefully from "./resilience/overloadShedGracefully.js";
+import writesSurviveCrash from "./resilience/writesSurviveCrash.js";
 import internalServicesNotExposed from "./security/internalServicesNotExposed.js";
 
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
@@ -46,6 +47,7 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     noMemoryGrowthUnderLoad,
     overloadShedGracefully,
     requiredEnvPresent,
+    writesSurviveCrash,
   ]
     .sort((a, b) => a.meta.id.localeCompare(b.meta.id))
     .map((check) => [check.meta.id, check]),

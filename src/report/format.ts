@@ -1,6 +1,6 @@
 // Small formatting helpers shared by the reporters. Every figure they print comes from the Assessment; nothing here
 // reads the clock or the environment, so the same Assessment always renders the same bytes.
-import type { Assessment, CheckResult } from "../core/assessment.js";
+import type { Assessment, CheckResult, ExclusionUse } from "../core/assessment.js";
 import type { Finding, Measurement, Status } from "../core/types.js";
 import { Redactor } from "../secrets/redactor.js";
 
@@ -20,8 +20,38 @@ export { isUnverified, worstStatus } from "../scoring/statuses.js";
 /** One sentence on the certificate, for reports that have no better place for it (JUnit, SARIF). */
 export function certificateStatus(a: Assessment): string {
   if (!a.certificate) return "no certificate: the run was not completed";
-  if (!a.certificate.signed) return `UNSIGNED: ${a.certificate.note ?? "no signing key was given"}`;
+  if (!a.certificate.signed) return `UNSIGNED: ${unsignedNote(a.certificate)}`;
   return `signed by key ${a.certificate.keyid ?? "?"}, valid until ${a.certificate.validUntil}`;
+}
+
+/**
+ * Why a certificate is unsigned. Notes of runs stored before 0.2 also said "unsigned:" and "this (report) is not a
+ * certificate"; reports say that themselves, once, so it is cut from the note.
+ */
+export function unsignedNote(certificate: NonNullable<Assessment["certificate"]>): string {
+  const note = (certificate.note ?? "")
+    .trim()
+    .replace(/^unsigned:\s*/i, "")
+    .replace(/[;,.]?\s*this (report )?is not a certificate\.?$/i, "")
+    .trim();
+  return note === "" ? "no signing key was given" : note;
+}
+
+/** "networkLatencyTolerated for cache", "networkLatencyTolerated (every subject)". */
+export function exclusionTarget(x: ExclusionUse): string {
+  return x.subject === undefined ? `${x.check} (every subject)` : `${x.check} for ${x.subject}`;
+}
+
+/** What an exclusion did, in a few words: "left out 1 experiment", "matched no planned experiment". */
+export function exclusionEffect(x: ExclusionUse): string {
+  return x.state === "applied"
+    ? `left out ${plural(x.appliedTo, "experiment")}`
+    : "matched no planned experiment";
+}
+
+/** Whether a finding is a subject that resilience.exclude left out (the experiment checks' own N/A). */
+export function isExcluded(finding: Finding): boolean {
+  return finding.status === "NA" && finding.messageId === "excluded";
 }
 
 /**
@@ -44,6 +74,13 @@ export function findingsOf(check: CheckResult): Finding[] {
 
 /** What would make an UNVERIFIED/ERROR finding verifiable. */
 export function toVerifyOf(check: CheckResult, finding: Finding): string {
+  // A crash's reason is its error message again; what helps is saying whose bug it is and what to send.
+  if (finding.toVerify === undefined && finding.messageId === "internalError") {
+    return (
+      "The check itself crashed (a bug in Gauntlet, not a finding about the system): re-run it with " +
+      `--only ${check.checkId} and report it with its evidence files${finding.evidence?.length ? ` (${finding.evidence.join(", ")})` : ""}.`
+    );
+  }
   return (
     finding.toVerify ??
     check.reason ??
@@ -142,6 +179,7 @@ export function renderRedacted(
 /** Fields whose values are enumerations the reporters switch on; a secret equal to one must not change them. */
 const KEEP: ReadonlySet<string> = new Set([
   "status",
+  "messageId",
   "risk",
   "category",
   "verdict",

@@ -1,15 +1,19 @@
 // report.junit.xml: one testsuite per category, one testcase per check and subject, for CI test dashboards.
-// UNVERIFIED is a failure, never a pass: a CI dashboard must not turn green on a probe that could not run.
+// UNVERIFIED is a failure, never a pass: a CI dashboard must not turn green on a probe that could not run. A subject
+// that resilience.exclude left out is a skipped testcase with the exclusion's reason, and every exclusion is a
+// property of the resilience suite.
 
-import type { Assessment, CheckResult } from "../core/assessment.js";
+import type { Assessment, CheckResult, ExclusionUse } from "../core/assessment.js";
 import { CATEGORIES, type Finding, type Status } from "../core/types.js";
 import type { Redactor } from "../secrets/redactor.js";
 import {
   certificateStatus,
   evidencePath,
+  exclusionEffect,
   findingsOf,
   formatMeasurement,
   formatScore,
+  isExcluded,
   isUnverified,
   measurementEvidence,
   renderRedacted,
@@ -39,10 +43,13 @@ interface Totals {
 }
 
 function junit(a: Assessment): string {
+  // A run whose exclusions left out every resilience check still gets a resilience suite to carry them.
+  const keep = (category: string, cases: TestCase[]) =>
+    cases.length > 0 || (category === "resilience" && (a.exclusions?.length ?? 0) > 0);
   const suites = CATEGORIES.map((category) => {
     const cases = a.checks.filter((c) => c.category === category).flatMap(testCases);
     return { category, cases, totals: totalsOf(cases) };
-  }).filter((suite) => suite.cases.length > 0);
+  }).filter((suite) => keep(suite.category, suite.cases));
   const all = totalsOf(suites.flatMap((s) => s.cases));
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -61,6 +68,7 @@ function junit(a: Assessment): string {
       ["certificate", certificateStatus(a)],
       ["category.score", formatScore(score?.score ?? null)],
       ["category.weight", String(score?.weight ?? a.scoring.weights[suite.category] ?? 0)],
+      ...(suite.category === "resilience" ? exclusionProperties(a.exclusions) : []),
     ];
     for (const [name, value] of properties) {
       lines.push(`      <property name="${attr(name)}" value="${attr(value)}"/>`);
@@ -71,6 +79,21 @@ function junit(a: Assessment): string {
   }
   lines.push("</testsuites>");
   return `${lines.join("\n")}\n`;
+}
+
+/** `resilience.exclude` as properties: a summary, then one per entry named like the testcase it leaves out. */
+function exclusionProperties(exclusions: ExclusionUse[] | undefined): [string, string][] {
+  if (exclusions === undefined)
+    return [["exclusions", "not recorded (a run stored before exclusions were kept)"]];
+  if (exclusions.length === 0) return [["exclusions", "none configured"]];
+  const applied = exclusions.filter((x) => x.state === "applied").length;
+  return [
+    ["exclusions", `${applied} applied, ${exclusions.length - applied} unused`],
+    ...exclusions.map((x): [string, string] => [
+      `exclusion.${x.check}${x.subject === undefined ? "" : `[${x.subject}]`}`,
+      `${x.state}, ${exclusionEffect(x)}: ${x.reason}`,
+    ]),
+  ];
 }
 
 /** One testcase per subject the check's findings name; a check without subjects is one testcase. */
@@ -107,7 +130,7 @@ function testCaseXml(a: Assessment, t: TestCase): string[] {
       inner = `<error type="ERROR" message="${attr(message)}">${xmlText(details)}</error>`;
       break;
     case "NA":
-      inner = `<skipped message="${attr(t.check.reason ?? message)}"/>`;
+      inner = `<skipped message="${attr(skippedMessage(a, t, message))}"/>`;
       break;
     case "WARN":
       inner = `<system-out>${xmlText(details)}</system-out>`;
@@ -119,6 +142,19 @@ function testCaseXml(a: Assessment, t: TestCase): string[] {
       break;
   }
   return inner === "" ? [`${open}/>`] : [`${open}>`, `      ${inner}`, "    </testcase>"];
+}
+
+/** Why a testcase was skipped: its N/A message; for an excluded subject, one that names the spec's reason. */
+function skippedMessage(a: Assessment, t: TestCase, message: string): string {
+  const said = message !== "" ? message : (t.check.reason ?? "");
+  const excluded = t.findings.find(isExcluded);
+  if (!excluded) return said;
+  const exclusion = a.exclusions?.find(
+    (x) => x.check === t.check.checkId && (x.subject === undefined || x.subject === excluded.subject),
+  );
+  return exclusion && !said.includes(exclusion.reason)
+    ? `${said} Excluded by the spec: ${exclusion.reason}`
+    : said;
 }
 
 /** Plain-text detail: every finding of the testcase with its figures and evidence paths, then the resolution. */

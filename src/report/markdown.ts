@@ -1,6 +1,6 @@
 // report.md: the familiar certificate layout, made honest. Every figure links to the evidence file it was read from,
-// every UNVERIFIED/ERROR line says what would make it verifiable, waivers are always printed, and an unsigned run
-// says plainly that it is not a certificate.
+// every UNVERIFIED/ERROR line says what would make it verifiable, waivers and exclusions are always printed, and an
+// unsigned run says plainly, once, that it is not a certificate.
 
 import type { Assessment, CategoryScore, CheckResult, RoadmapItem } from "../core/assessment.js";
 import { MANIFEST_FILE } from "../core/evidence.js";
@@ -15,12 +15,14 @@ import {
   formatScore,
   formatShare,
   formatTimestamp,
+  isExcluded,
   isUnverified,
   measurementEvidence,
   plural,
   renderRedacted,
   STATUS_LABEL,
   toVerifyOf,
+  unsignedNote,
 } from "./format.js";
 
 export function renderMarkdown(assessment: Assessment, secrets?: Redactor): string {
@@ -37,6 +39,7 @@ function markdown(a: Assessment): string {
     scoring(a),
     gates(a),
     waivers(a),
+    exclusions(a),
     roadmap(a),
     notApplicable(a),
     conclusion(a),
@@ -53,12 +56,7 @@ function banner(a: Assessment): string {
     return "> **UNSIGNED:** no certificate was issued for this run; this report is not a certificate.";
   }
   if (!certificate.signed) {
-    // Runs stored before 0.2 carry the sentence in their note too; say it once.
-    const note = (certificate.note ?? "no signing key was given").replace(
-      /;\s*this report is not a certificate\.?$/i,
-      "",
-    );
-    return `> **UNSIGNED:** ${text(sentenceFragment(note))}; this report is not a certificate.`;
+    return `> **UNSIGNED:** ${text(sentenceFragment(unsignedNote(certificate)))}; this report is not a certificate.`;
   }
   return (
     `> **Signed certificate:** ${code(certificate.file)}` +
@@ -283,6 +281,36 @@ function waivers(a: Assessment): string {
   return lines.join("\n");
 }
 
+function exclusions(a: Assessment): string {
+  const lines = [
+    "## Exclusions",
+    "",
+    "Fault experiments the spec chose not to run (`resilience.exclude`), printed on every report like waivers. An " +
+      "excluded subject is N/A for that check: the fault was not injected, so nothing here speaks for it.",
+    "",
+  ];
+  if (a.exclusions === undefined) {
+    lines.push(
+      "Not recorded: this run was stored before Gauntlet kept `resilience.exclude` in its reports, so whether its " +
+        "spec left any fault experiment out is not known.",
+    );
+    return lines.join("\n");
+  }
+  if (a.exclusions.length === 0) {
+    lines.push("No exclusions are configured: the spec leaves no fault experiment out.");
+    return lines.join("\n");
+  }
+  const rows = a.exclusions.map((x) => [
+    code(x.check),
+    x.subject ? text(x.subject) : "any",
+    x.state === "applied" ? "applied" : "unused",
+    plural(x.appliedTo, "experiment"),
+    text(x.reason),
+  ]);
+  lines.push(table(["Check", "Subject", "State", "Left out", "Reason"], rows));
+  return lines.join("\n");
+}
+
 function roadmap(a: Assessment): string {
   const lines = [
     "## Remediation roadmap",
@@ -391,17 +419,25 @@ function conclusion(a: Assessment): string {
         `(${expired.map((w) => code(w.check)).join(", ")}).`,
     );
   }
+  const applied = (a.exclusions ?? []).filter((x) => x.state === "applied");
+  if (applied.length > 0) {
+    const left = applied.map((x) => code(x.check) + (x.subject ? ` for ${text(x.subject)}` : ""));
+    sentences.push(
+      `${plural(applied.length, "exclusion")} in the spec ${applied.length === 1 ? "leaves" : "leave"} fault ` +
+        `experiments out (${left.join(", ")}): those faults were not injected, and this verdict says nothing about them.`,
+    );
+  }
   const first = a.roadmap.find((p) => p.items.length > 0);
   if (first && a.verdict.verdict !== "CERTIFIED") {
     sentences.push(
       `Start with phase ${first.phase} of the roadmap (${plural(first.items.length, "item")}) and run Gauntlet again.`,
     );
   }
+  // The banner already says this report is not a certificate; the conclusion says what that means, once.
   const certificate = a.certificate;
-  if (!certificate)
-    sentences.push("No certificate was issued for this run, so this report is not a certificate.");
+  if (!certificate) sentences.push("Nothing in this run is attested: no certificate was issued.");
   else if (!certificate.signed)
-    sentences.push("No signing key was given, so this report is not a certificate.");
+    sentences.push(`Nothing in this run is attested: its statement ${code(certificate.file)} is unsigned.`);
   else {
     sentences.push(
       `The signed certificate ${code(certificate.file)} attests this verdict for revision ` +
@@ -433,7 +469,7 @@ function findingRow(a: Assessment, check: CheckResult, finding: Finding): string
   return [
     code(check.checkId),
     check.risk,
-    statusCell(finding.status, finding.waived !== undefined),
+    statusCell(finding.status, finding.waived ? "waived" : isExcluded(finding) ? "excluded" : undefined),
     subjectCell(finding),
     result.filter((part) => part !== "").join("<br>"),
     finding.evidence && finding.evidence.length > 0 ? evidenceLinks(a, finding.evidence, "<br>") : "—",
@@ -453,10 +489,10 @@ function subjectCell(finding: Finding): string {
   return parts.length > 0 ? parts.join("<br>") : "—";
 }
 
-function statusCell(status: Status, waived = false): string {
+function statusCell(status: Status, marker?: "waived" | "excluded"): string {
   const label = STATUS_LABEL[status];
   const shown = status === "PASS" || status === "WARN" || status === "NA" ? label : `**${label}**`;
-  return waived ? `${shown} (waived)` : shown;
+  return marker ? `${shown} (${marker})` : shown;
 }
 
 /** "response time [412 ms](evidence/…)", one per measurement; figures without an evidence file say so. */
@@ -543,7 +579,7 @@ function certificateDetail(a: Assessment): string {
   if (!c) return "**UNSIGNED**: none issued for this run";
   if (!c.signed) {
     return (
-      `**UNSIGNED** (${text(sentenceFragment(c.note ?? "no signing key was given"))}); unsigned statement ` +
+      `**UNSIGNED** (${text(sentenceFragment(unsignedNote(c)))}); unsigned statement ` +
       `${code(c.file)}, validity window ends ${formatTimestamp(c.validUntil)}`
     );
   }

@@ -1,12 +1,16 @@
 // report.sarif: SARIF 2.1.0 for code-scanning dashboards. One rule per check, one result per finding that needs
-// attention (FAIL, WARN, UNVERIFIED, ERROR); waived findings are reported as suppressed, never dropped.
+// attention (FAIL, WARN, UNVERIFIED, ERROR); waived findings are reported as suppressed, never dropped. Waivers and
+// exclusions are run properties too, and each resilience.exclude entry is a tool configuration notification: an
+// excluded subject is N/A, so no result would otherwise say that a fault was not injected.
 
-import type { Assessment, CheckResult } from "../core/assessment.js";
+import type { Assessment, CheckResult, ExclusionUse } from "../core/assessment.js";
 import type { Finding, Location, Risk, Status } from "../core/types.js";
 import type { Redactor } from "../secrets/redactor.js";
 import {
   certificateStatus,
   evidencePath,
+  exclusionEffect,
+  exclusionTarget,
   findingsOf,
   isUnverified,
   measurementEvidence,
@@ -49,7 +53,20 @@ function sarif(a: Assessment): unknown {
           },
         },
         automationDetails: { id: `gauntlet/${a.system.name}/${a.runId}` },
-        invocations: [{ executionSuccessful: true, startTimeUtc: a.startedAt, endTimeUtc: a.finishedAt }],
+        invocations: [
+          {
+            executionSuccessful: true,
+            startTimeUtc: a.startedAt,
+            endTimeUtc: a.finishedAt,
+            ...(a.exclusions && a.exclusions.length > 0
+              ? {
+                  toolConfigurationNotifications: a.exclusions.map((x) =>
+                    exclusionNotification(a, x, ruleIndex),
+                  ),
+                }
+              : {}),
+          },
+        ],
         results,
         properties: {
           verdict: a.verdict.verdict,
@@ -61,9 +78,41 @@ function sarif(a: Assessment): unknown {
           revision: a.revision,
           signed: a.certificate?.signed ?? false,
           certificate: certificateStatus(a),
+          waivers: a.waivers,
+          // Absent in runs stored before exclusions were kept: null says "not known", [] would say "none".
+          exclusions: a.exclusions ?? null,
         },
       },
     ],
+  };
+}
+
+/** SARIF §3.58: a notification about the tool's configuration, tied to the rule it switches off for a subject. */
+function exclusionNotification(a: Assessment, x: ExclusionUse, ruleIndex: Map<string, number>): unknown {
+  const index = ruleIndex.get(x.check);
+  return {
+    descriptor: { id: "gauntlet/exclusion" },
+    associatedRule: { id: x.check, ...(index !== undefined ? { index } : {}) },
+    // An entry that matched nothing planned is worth a look (a typo, a renamed service).
+    level: x.state === "applied" ? "note" : "warning",
+    message: { text: `resilience.exclude: ${exclusionTarget(x)} ${exclusionEffect(x)}. Reason: ${x.reason}` },
+    ...(x.subject !== undefined
+      ? {
+          locations: [
+            {
+              logicalLocations: [
+                { name: x.subject, fullyQualifiedName: `${a.system.name}/${x.subject}`, kind: "resource" },
+              ],
+            },
+          ],
+        }
+      : {}),
+    properties: {
+      check: x.check,
+      ...(x.subject !== undefined ? { subject: x.subject } : {}),
+      state: x.state,
+      appliedTo: x.appliedTo,
+    },
   };
 }
 
@@ -107,6 +156,9 @@ function result(a: Assessment, check: CheckResult, finding: Finding, ruleIndex: 
     level: resultLevel(check.risk, finding.status),
     message: { text },
     locations: [location(a, finding)],
+    ...(finding.messageId !== undefined
+      ? { partialFingerprints: { [FINGERPRINT]: fingerprint(finding) } }
+      : {}),
     ...(finding.waived
       ? {
           suppressions: [
@@ -122,6 +174,7 @@ function result(a: Assessment, check: CheckResult, finding: Finding, ruleIndex: 
       : {}),
     properties: {
       status: finding.status,
+      ...(finding.messageId !== undefined ? { messageId: finding.messageId } : {}),
       category: check.category,
       risk: check.risk,
       ...(finding.subject ? { subject: finding.subject } : {}),
@@ -131,6 +184,19 @@ function result(a: Assessment, check: CheckResult, finding: Finding, ruleIndex: 
         : {}),
     },
   };
+}
+
+/** Versioned key of the partial fingerprint: a change to what goes into it gets a new key, never new values. */
+const FINGERPRINT = "gauntletFinding/v1";
+
+/**
+ * The same problem in the next run has the same fingerprint even though its message (measured figures) changes:
+ * check, subject, messageId and file position, never the wording. Readable, not hashed: nothing secret goes in that
+ * the result does not already show.
+ */
+function fingerprint(finding: Finding): string {
+  const at = finding.location ? `${finding.location.path}:${finding.location.line ?? ""}` : "";
+  return [finding.checkId, finding.subject ?? "", finding.messageId ?? "", at].join("|");
 }
 
 function location(a: Assessment, finding: Finding): unknown {

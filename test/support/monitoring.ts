@@ -1,10 +1,12 @@
 // Real Prometheus and Alertmanager processes for integration tests: each on a free 127.0.0.1 port, with a temporary
-// config and data folder, started and awaited until ready, and stopped (SIGTERM, then SIGKILL) by the test.
+// config and data folder, started and awaited until ready, and stopped (SIGTERM, then SIGKILL) by the test. A missing
+// binary fails the test with how to install it: these tests are never skipped in silence.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { requireTool } from "./services.js";
 
 export interface MonitoringProcess {
   url: string;
@@ -17,6 +19,19 @@ export interface MonitoringProcess {
 
 export const PROMETHEUS_BIN = process.env.GAUNTLET_PROMETHEUS ?? "prometheus";
 export const ALERTMANAGER_BIN = process.env.GAUNTLET_ALERTMANAGER ?? "prometheus-alertmanager";
+
+/** The binary to run: an explicit path (GAUNTLET_PROMETHEUS, GAUNTLET_ALERTMANAGER) must exist, a name must be on PATH. */
+function binary(name: string, envVar: string, pkg: string): string {
+  if (!name.includes("/")) return requireTool(name, pkg);
+  try {
+    accessSync(name, constants.X_OK);
+    return name;
+  } catch {
+    throw new Error(
+      `${envVar}=${name} is not an executable file: fix ${envVar} or unset it to use ${pkg} from PATH`,
+    );
+  }
+}
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -34,6 +49,7 @@ export async function startPrometheus(
   config: string,
   files: Record<string, string> = {},
 ): Promise<MonitoringProcess> {
+  const bin = binary(PROMETHEUS_BIN, "GAUNTLET_PROMETHEUS", "prometheus");
   const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-prometheus-"));
   writeFileSync(path.join(dir, "prometheus.yml"), config);
   for (const [name, text] of Object.entries(files)) {
@@ -42,7 +58,7 @@ export async function startPrometheus(
   }
   const port = await freePort();
   const child = spawn(
-    PROMETHEUS_BIN,
+    bin,
     [
       `--config.file=${path.join(dir, "prometheus.yml")}`,
       `--storage.tsdb.path=${path.join(dir, "data")}`,
@@ -57,11 +73,12 @@ export async function startPrometheus(
 
 /** Starts Alertmanager (clustering off) with `config` (YAML text). */
 export async function startAlertmanager(config: string): Promise<MonitoringProcess> {
+  const bin = binary(ALERTMANAGER_BIN, "GAUNTLET_ALERTMANAGER", "prometheus-alertmanager");
   const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-alertmanager-"));
   writeFileSync(path.join(dir, "alertmanager.yml"), config);
   const port = await freePort();
   const child = spawn(
-    ALERTMANAGER_BIN,
+    bin,
     [
       `--config.file=${path.join(dir, "alertmanager.yml")}`,
       `--storage.path=${path.join(dir, "data")}`,
@@ -108,12 +125,18 @@ async function awaitReady(
   child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
   let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once("exit", () => {
+  const exit = new Promise<void>((resolve) => {
+    const done = () => {
       exited = true;
       resolve();
-    }),
-  );
+    };
+    child.once("exit", done);
+    // A spawn that fails (not executable after all) emits only "error": it must not crash the test run.
+    child.once("error", (error) => {
+      output += `\n${error.message}`;
+      done();
+    });
+  });
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (!exited) {

@@ -31,15 +31,27 @@ export function placeholderRule(value: string): string | null {
 }
 
 /** What is known about one value: never the value itself. */
-interface ValueFacts {
+export interface ValueFacts {
   variable: string;
+  /** "environment", or services.<name>.control.process.env */
   source: string;
+  /** Set when the value comes from that service's control.process.env. */
+  service?: string;
   set: boolean;
   length: number;
   placeholderRule: string | null;
 }
 
-export default defineCheck({
+export interface RequiredEnvObservation {
+  required: string[];
+  /** One entry per place a required variable is set (or one unset entry when it is set nowhere). */
+  values: ValueFacts[];
+  /** deployment.env.example, when the spec names one: which required names it defines. */
+  example: { file: string; found: boolean; error?: string; documented: string[] } | null;
+  evidence: string;
+}
+
+export default defineCheck<RequiredEnvObservation>({
   meta: {
     id: "requiredEnvPresent",
     category: "deployment",
@@ -52,6 +64,15 @@ export default defineCheck({
       effort: "low",
       text: "Set {{variable}} to its real value in the deployment environment (or in the control.process.env of the service that needs it), and list it in the deployment.env.example file so the next deploy knows it is needed.",
     },
+    messages: {
+      set: "the variable is set to a value that looks real",
+      unset: "the variable is required but set nowhere",
+      placeholder: "the variable is set to a placeholder (empty, changeme, <…>, your-…)",
+      tooShort: "the value is too short to be redacted from output, or to be a strong secret",
+      exampleComplete: "the example file defines every required variable",
+      undocumented: "a required variable is missing from the example file",
+      exampleUnreadable: "the example file the spec names cannot be read",
+    },
     timeoutMs: 5_000,
   },
 
@@ -60,7 +81,7 @@ export default defineCheck({
     return required.length > 0 ? true : notApplicable("deployment.env.required lists no variable");
   },
 
-  async run(ctx) {
+  async observe(ctx) {
     const required = [...new Set(ctx.spec.deployment?.env?.required ?? [])];
     const processEnvs = Object.entries(ctx.spec.services).flatMap(([name, s]) =>
       s.control?.process?.env ? [{ service: name, env: s.control.process.env }] : [],
@@ -71,65 +92,59 @@ export default defineCheck({
       for (const { env } of processEnvs) ctx.secrets.add(env[variable]);
     }
 
-    const findings: FindingInput[] = [];
-    const facts: ValueFacts[] = [];
-    const exampleFile = ctx.spec.deployment?.env?.example;
-    const example = exampleFile ? await readExample(ctx, exampleFile) : null;
-
+    const values: ValueFacts[] = [];
     for (const variable of required) {
       const global = ctx.env[variable];
       const overrides = processEnvs.filter((p) => p.env[variable] !== undefined);
-      if (global !== undefined) {
-        facts.push(factsOf(variable, "environment", global));
-      }
+      if (global !== undefined) values.push(factsOf(variable, "environment", global));
       for (const { service, env } of overrides) {
-        facts.push(factsOf(variable, `services.${service}.control.process.env`, env[variable]!, service));
+        values.push(factsOf(variable, `services.${service}.control.process.env`, env[variable]!, service));
       }
       if (global === undefined && overrides.length === 0) {
-        facts.push({ variable, source: "environment", set: false, length: 0, placeholderRule: null });
+        values.push({ variable, source: "environment", set: false, length: 0, placeholderRule: null });
       }
     }
-
+    const exampleFile = ctx.spec.deployment?.env?.example;
+    const read = exampleFile ? await readExample(ctx, exampleFile) : null;
+    const example = read
+      ? {
+          file: read.file,
+          found: read.found,
+          ...(read.error ? { error: read.error } : {}),
+          documented: required.filter((v) => read.names.has(v)),
+        }
+      : null;
     const evidence = await ctx.evidence.writeJson("required-env.json", {
       required,
-      values: facts,
-      example: example
-        ? {
-            file: example.file,
-            found: example.found,
-            documented: example.found ? required.filter((v) => example.names.has(v)) : [],
-          }
-        : null,
+      values,
+      example: example && { file: example.file, found: example.found, documented: example.documented },
       note: "values are never recorded; only whether each is set, its length and the placeholder rule it matched",
     });
-
-    for (const f of facts) findings.push(judge(f, evidence));
-    if (example && exampleFile) findings.push(...judgeExample(example, required, evidence));
     ctx.log.info(
-      `checked ${required.length} required variable(s): ${facts.filter((f) => f.set && !f.placeholderRule).length} set to a real value`,
+      `checked ${required.length} required variable(s): ${values.filter((f) => f.set && !f.placeholderRule).length} set to a real value`,
     );
+    return { required, values, example, evidence };
+  },
+
+  judge(observation) {
+    const findings = observation.values.map((f) => judgeValue(f, observation.evidence));
+    if (observation.example) findings.push(...judgeExample(observation, observation.example));
     return findings;
   },
 });
 
-function factsOf(
-  variable: string,
-  source: string,
-  value: string,
-  service?: string,
-): ValueFacts & { service?: string } {
-  const facts: ValueFacts & { service?: string } = {
+function factsOf(variable: string, source: string, value: string, service?: string): ValueFacts {
+  return {
     variable,
     source,
+    ...(service ? { service } : {}),
     set: true,
     length: value.length,
     placeholderRule: placeholderRule(value),
   };
-  if (service) facts.service = service;
-  return facts;
 }
 
-function judge(f: ValueFacts & { service?: string }, evidence: string): FindingInput {
+function judgeValue(f: ValueFacts, evidence: string): FindingInput {
   const subject = f.service ?? f.variable;
   const where = f.service ? ` for service ${f.service} (${f.source})` : "";
   const data: Record<string, unknown> = {
@@ -141,11 +156,19 @@ function judge(f: ValueFacts & { service?: string }, evidence: string): FindingI
   };
   if (f.service) data.service = f.service;
   const common = { subject, data, evidence: [evidence] };
-  if (!f.set) return { ...common, status: "FAIL", message: `${f.variable} is required but not set` };
+  if (!f.set) {
+    return {
+      ...common,
+      status: "FAIL",
+      messageId: "unset",
+      message: `${f.variable} is required but not set`,
+    };
+  }
   if (f.placeholderRule) {
     return {
       ...common,
       status: "FAIL",
+      messageId: "placeholder",
       message: `${f.variable}${where} is set to a placeholder (rule: ${f.placeholderRule}, length ${f.length})`,
     };
   }
@@ -154,10 +177,16 @@ function judge(f: ValueFacts & { service?: string }, evidence: string): FindingI
     return {
       ...common,
       status: "WARN",
+      messageId: "tooShort",
       message: `${f.variable}${where} is only ${f.length} characters: too short to be redacted from output, or to be a strong secret`,
     };
   }
-  return { ...common, status: "PASS", message: `${f.variable}${where} is set (length ${f.length})` };
+  return {
+    ...common,
+    status: "PASS",
+    messageId: "set",
+    message: `${f.variable}${where} is set (length ${f.length})`,
+  };
 }
 
 interface ExampleFile {
@@ -193,39 +222,40 @@ export function exampleNames(text: string): Set<string> {
   return names;
 }
 
-function judgeExample(example: ExampleFile, required: string[], evidence: string): FindingInput[] {
-  const location = { path: example.file };
+function judgeExample(
+  observation: RequiredEnvObservation,
+  example: NonNullable<RequiredEnvObservation["example"]>,
+): FindingInput[] {
+  const { required, evidence } = observation;
+  const common = { subject: example.file, location: { path: example.file }, evidence: [evidence] };
   if (!example.found) {
     return [
       {
+        ...common,
         status: "WARN",
-        subject: example.file,
-        location,
+        messageId: "exampleUnreadable",
         data: { file: example.file, variable: required.join(", "), error: example.error },
-        evidence: [evidence],
         message: `deployment.env.example names ${example.file}, which cannot be read (${example.error})`,
       },
     ];
   }
-  const missing = required.filter((v) => !example.names.has(v));
+  const missing = required.filter((v) => !example.documented.includes(v));
   if (missing.length === 0) {
     return [
       {
+        ...common,
         status: "PASS",
-        subject: example.file,
-        location,
+        messageId: "exampleComplete",
         data: { file: example.file },
-        evidence: [evidence],
         message: `${example.file} documents all ${required.length} required variable(s)`,
       },
     ];
   }
   return missing.map((variable) => ({
+    ...common,
     status: "WARN" as const,
-    subject: example.file,
-    location,
+    messageId: "undocumented",
     data: { file: example.file, variable },
-    evidence: [evidence],
     message: `${variable} is required but missing from ${example.file}`,
   }));
 }

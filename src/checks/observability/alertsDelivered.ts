@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { type CheckContext, defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
 import { type AlertReceiverSpec, readAlertReceiver } from "../../engines/alertmanager/alertReceiver.js";
-import { AlertmanagerClient, type GettableAlert } from "../../engines/alertmanager/client.js";
+import { AlertmanagerClient } from "../../engines/alertmanager/client.js";
 import {
   type AlertmanagerConfig,
   allRoutes,
@@ -30,12 +30,57 @@ const ALERT_NAME = "GauntletDeliveryCheck";
 const TIMEOUT_MS = 90_000;
 /** Margin over the route's group_wait before declaring the alert lost. */
 const DELIVERY_MARGIN_MS = 15_000;
+/** Time kept after the wait to resolve the alert and write evidence. */
+const WIND_DOWN_MS = 20_000;
 /** Longest wait Gauntlet allows itself, leaving time to resolve the alert and write evidence. */
-const MAX_WAIT_MS = TIMEOUT_MS - 20_000;
+const MAX_WAIT_MS = TIMEOUT_MS - WIND_DOWN_MS;
 /** The synthetic alert ends by itself after this, even if the rollback that resolves it never runs. */
 const SELF_RESOLVE_MS = 10 * 60_000;
+/** Where the fix tells the user to point a receiver when Gauntlet knows of none. */
+const PLACEHOLDER_URL = "http://127.0.0.1:PORT/alerts";
 
-export default defineCheck({
+/** Which webhook URL Gauntlet listens on and which labels route the synthetic alert to it. */
+export interface DeliveryPlan {
+  /** The loopback webhook; absent when neither the spec nor Alertmanager's configuration names one. */
+  url?: string;
+  labels: Record<string, string>;
+  timeoutMs?: number;
+  source: "spec" | "config" | "none";
+}
+
+export interface DeliveryAttempt {
+  evidence: string;
+  waitedMs: number;
+  groupWaitMs: number;
+  /** The first notification of the synthetic alert that reached Gauntlet's webhook; null when none did in time. */
+  notification: { receiver?: string; deliveryMs: number } | null;
+  /** The alert as Alertmanager's API listed it after the wait; null when it did not list it. */
+  alertInAlertmanager: {
+    receivers: string[];
+    state: string;
+    silencedBy: string[];
+    inhibitedBy: string[];
+  } | null;
+}
+
+export interface AlertsDeliveredObservation {
+  alertmanager: string;
+  unreachable?: { error: string; kind: ApiError["kind"]; evidence: string };
+  /** Alertmanager's loaded configuration as it reports it (config.original), and the evidence file holding it. */
+  config?: { text: string; evidence: string };
+  plan?: DeliveryPlan;
+  /** Whether the synthetic alert was posted; it is not when there is no receiver or a real channel would get it. */
+  posted?: boolean;
+  /** Evidence of the routing when nothing was posted. */
+  routingEvidence?: string;
+  /** Gauntlet could not listen on the plan's URL. */
+  listenError?: string;
+  /** Alertmanager refused the synthetic alert. */
+  postError?: string;
+  delivery?: DeliveryAttempt;
+}
+
+export default defineCheck<AlertsDeliveredObservation>({
   meta: {
     id: "alertsDelivered",
     category: "observability",
@@ -48,6 +93,17 @@ export default defineCheck({
       effort: "medium",
       text: "Route alerts to a receiver that notifies someone: {{explanation}} Add a route whose matchers select {{labels}} and whose receiver has a webhook_configs url of {{url}} (group_wait of a few seconds), or fix the silence or inhibition that hides it.",
     },
+    messages: {
+      delivered: "the synthetic alert reached Gauntlet's webhook; the delivery time is measured",
+      notDelivered: "the synthetic alert was posted but never reached Gauntlet's webhook in time",
+      noLoopbackReceiver:
+        "there is no loopback webhook receiver to deliver a synthetic alert to, so nothing was posted",
+      wouldNotifyPeople:
+        "the synthetic alert would also reach a real notification channel, so it was not posted",
+      cannotListen: "Gauntlet cannot listen on the receiver URL",
+      postRefused: "Alertmanager did not accept the synthetic alert",
+      alertmanagerUnreachable: "Alertmanager cannot be queried",
+    },
     timeoutMs: TIMEOUT_MS,
   },
 
@@ -55,82 +111,61 @@ export default defineCheck({
     return spec.monitoring?.alertmanager ? true : notApplicable("monitoring.alertmanager is not set");
   },
 
-  async run(ctx) {
+  async observe(ctx) {
     const base = ctx.spec.monitoring!.alertmanager!;
-    const receiverSpec = readAlertReceiver(ctx.spec);
+    const observation: AlertsDeliveredObservation = { alertmanager: base };
     const client = new AlertmanagerClient(base, { signal: ctx.signal });
     let config: AlertmanagerConfig;
     try {
-      const status = await client.status();
-      await ctx.evidence.write("alertmanager-config.yml", status.config.original);
-      config = parseAlertmanagerConfig(status.config.original);
+      const text = (await client.status()).config.original;
+      observation.config = { text, evidence: await ctx.evidence.write("alertmanager-config.yml", text) };
+      config = parseAlertmanagerConfig(text);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      return [
-        {
-          status: "UNVERIFIED",
-          subject: "alertmanager",
-          message: `Alertmanager at ${base} cannot be queried (${error.message}), so alert delivery is not verified`,
-          data: { alertmanager: base, error: error.message, explanation: error.message },
-          toVerify: `start Alertmanager on ${base} (see docs/monitoring-demo.md for the demo's bundled config), or fix monitoring.alertmanager`,
-        },
-      ];
-    }
-
-    const runId = randomUUID();
-    const plan = planDelivery(config, receiverSpec, runId);
-    const routes = matchRoutes(config.route, plan.labels);
-    const routing = routes.map((r) => describeRoute(config, r));
-    const external = routes
-      .flatMap((r) => config.receivers.get(r.receiver)?.integrations ?? [])
-      .filter((i) => !isLoopbackWebhook(i));
-    const data: Record<string, unknown> = {
-      alertmanager: base,
-      url: plan.url ?? "http://127.0.0.1:PORT/alerts",
-      labels: JSON.stringify(plan.labels),
-      routing,
-      receiverSource: plan.source,
-    };
-
-    if (!plan.url || external.length > 0) {
-      const reason = !plan.url
-        ? "Alertmanager's configuration has no webhook receiver on loopback and the spec sets no monitoring.alertReceiver, so Gauntlet has nowhere to receive an alert"
-        : `the alert would also go to ${external.map((i) => i.type).join(", ")}, a real notification channel Gauntlet must not page`;
-      const explanation = `${reason}. By the configuration, an alert ${describeLabels(plan.labels)} is routed ${routing.join("; then ")}.`;
-      const evidence = await ctx.evidence.writeJson("routing.json", {
-        ...data,
-        delivered: false,
-        posted: false,
-        explanation,
+      const evidence = await ctx.evidence.writeJson("alertmanager-unreachable.json", {
+        alertmanager: base,
+        error: error.message,
       });
-      return [
-        {
-          status: "UNVERIFIED",
-          subject: "alertmanager",
-          message: `alert delivery not tested: ${explanation}`,
-          data: { ...data, explanation },
-          evidence: [evidence],
-          toVerify:
-            "add a receiver with webhook_configs: [{url: http://127.0.0.1:19095/alerts, send_resolved: false}] and a route matching a label such as gauntlet: delivery-check (group_by: ['...'], group_wait: 1s), then set monitoring.alertReceiver: {url: http://127.0.0.1:19095/alerts, labels: {gauntlet: delivery-check}}",
-        },
-      ];
+      observation.unreachable = { error: error.message, kind: error.kind, evidence };
+      return observation;
     }
-    return [await deliver(ctx, config, client, plan as Plan & { url: string }, routes, routing, data)];
+    const plan = planDelivery(config, readAlertReceiver(ctx.spec), randomUUID());
+    observation.plan = plan;
+    const routing = routingOf(config, plan.labels);
+    if (!plan.url || routing.external.length > 0) {
+      // Never post an alert that could page a person: the routing alone is what can be observed.
+      observation.posted = false;
+      observation.routingEvidence = await ctx.evidence.writeJson("routing.json", {
+        alertmanager: base,
+        plan,
+        routing: routing.described,
+        realChannels: routing.external.map((i) => i.type),
+        posted: false,
+      });
+      return observation;
+    }
+    await deliver(ctx, client, observation, { ...plan, url: plan.url }, routing);
+    return observation;
+  },
+
+  judge(observation) {
+    return [judgeDelivery(observation)];
   },
 });
 
-interface Plan {
-  url?: string;
-  labels: Record<string, string>;
-  timeoutMs?: number;
-  source: "spec" | "config" | "none";
-}
-
 /** Which webhook URL to listen on and which labels route a synthetic alert to it. */
-function planDelivery(config: AlertmanagerConfig, receiver: AlertReceiverSpec | null, runId: string): Plan {
+function planDelivery(
+  config: AlertmanagerConfig,
+  receiver: AlertReceiverSpec | null,
+  runId: string,
+): DeliveryPlan {
   const synthetic = { alertname: ALERT_NAME, gauntlet_check: runId };
   if (receiver) {
-    const plan: Plan = { url: receiver.url, labels: { ...synthetic, ...receiver.labels }, source: "spec" };
+    const plan: DeliveryPlan = {
+      url: receiver.url,
+      labels: { ...synthetic, ...receiver.labels },
+      source: "spec",
+    };
     if (receiver.timeout !== undefined) plan.timeoutMs = receiver.timeout;
     return plan;
   }
@@ -146,27 +181,21 @@ function planDelivery(config: AlertmanagerConfig, receiver: AlertReceiverSpec | 
   return { labels: { ...synthetic, severity: "critical" }, source: "none" };
 }
 
+/** Listens, posts the synthetic alert, waits for its notification, then resolves it; records all in `observation`. */
 async function deliver(
   ctx: CheckContext,
-  config: AlertmanagerConfig,
   client: AlertmanagerClient,
-  plan: Plan & { url: string },
-  routes: Route[],
-  routing: string[],
-  data: Record<string, unknown>,
-): Promise<FindingInput> {
+  observation: AlertsDeliveredObservation,
+  plan: DeliveryPlan & { url: string },
+  routing: Routing,
+): Promise<void> {
   let receiver: WebhookReceiver;
   try {
     receiver = await startWebhookReceiver(plan.url);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return {
-      status: "UNVERIFIED",
-      subject: "alertmanager",
-      message: `cannot listen on ${plan.url} to receive the synthetic alert: ${message}`,
-      data: { ...data, explanation: message },
-      toVerify: `free ${plan.url} (nothing else may listen there during the assessment) or point monitoring.alertReceiver at a free loopback port that Alertmanager routes to`,
-    };
+    observation.posted = false;
+    observation.listenError = error instanceof Error ? error.message : String(error);
+    return;
   }
   ctx.rollbacks.add("close the alert webhook receiver", () => receiver.close());
   const startsAt = new Date(ctx.clock.now());
@@ -184,23 +213,26 @@ async function deliver(
       { ...alert, endsAt: new Date(Math.max(Date.now(), startsAt.getTime() + 1)).toISOString() },
     ]),
   );
-  const groupWaitMs = Math.max(...routes.map((r) => r.groupWaitMs));
-  const waitMs = Math.min(plan.timeoutMs ?? groupWaitMs + DELIVERY_MARGIN_MS, MAX_WAIT_MS);
+  const groupWaitMs = Math.max(...routing.routes.map((r) => r.groupWaitMs));
+  // Within the runner's deadline too, so a wait that finds nothing ends as FAIL with evidence, not as a timeout.
+  const waitMs = Math.max(
+    0,
+    Math.min(
+      plan.timeoutMs ?? groupWaitMs + DELIVERY_MARGIN_MS,
+      MAX_WAIT_MS,
+      ctx.deadline - Date.now() - WIND_DOWN_MS,
+    ),
+  );
   const posted = performance.now();
+  observation.posted = true;
   try {
     await client.postAlerts([
       { ...alert, endsAt: new Date(startsAt.getTime() + SELF_RESOLVE_MS).toISOString() },
     ]);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    return {
-      status: "UNVERIFIED",
-      subject: "alertmanager",
-      message: `Alertmanager did not accept the synthetic alert (${error.message}), so delivery is not verified`,
-      data: { ...data, explanation: error.message },
-      toVerify:
-        "check that Gauntlet may POST to Alertmanager's /api/v2/alerts (no read-only proxy or auth in front of it)",
-    };
+    observation.postError = error.message;
+    return;
   }
   const ours = (labels: Record<string, string>) => labels.gauntlet_check === plan.labels.gauntlet_check;
   const notification = await receiver.waitFor(
@@ -209,14 +241,15 @@ async function deliver(
     ctx.signal,
   );
   const deliveryMs = notification ? Math.round((notification.receivedAtMono - posted) * 10) / 10 : null;
-  const seen: GettableAlert | undefined = (
-    await client.alerts([`gauntlet_check="${plan.labels.gauntlet_check}"`]).catch(() => [])
-  ).find((a) => ours(a.labels));
+  const seen = (await client.alerts([`gauntlet_check="${plan.labels.gauntlet_check}"`]).catch(() => [])).find(
+    (a) => ours(a.labels),
+  );
   await resolve.runNow();
 
-  const apiReceivers = seen?.receivers.map((r) => r.name) ?? [];
-  const evidenceBase = {
-    ...data,
+  const evidence = await ctx.evidence.writeJson("delivery.json", {
+    alertmanager: client.baseUrl,
+    plan,
+    routing: routing.described,
     posted: alert,
     waitedMs: waitMs,
     groupWaitMs,
@@ -226,54 +259,160 @@ async function deliver(
       path: n.path,
       payload: n.payload,
     })),
+    delivered: deliveryMs !== null,
+    deliveryMs,
+  });
+  observation.delivery = {
+    evidence,
+    waitedMs: waitMs,
+    groupWaitMs,
+    notification: null,
+    alertInAlertmanager: seen
+      ? {
+          receivers: seen.receivers.map((r) => r.name),
+          state: seen.status.state,
+          silencedBy: seen.status.silencedBy,
+          inhibitedBy: seen.status.inhibitedBy,
+        }
+      : null,
   };
   if (notification && deliveryMs !== null) {
-    const evidence = await ctx.evidence.writeJson("delivery.json", {
-      ...evidenceBase,
-      delivered: true,
-      deliveryMs,
-    });
+    observation.delivery.notification = { deliveryMs };
+    if (notification.payload.receiver)
+      observation.delivery.notification.receiver = notification.payload.receiver;
+  }
+}
+
+function judgeDelivery(observation: AlertsDeliveredObservation): FindingInput {
+  const base = observation.alertmanager;
+  const subject = "alertmanager";
+  if (observation.unreachable || !observation.config || !observation.plan) {
+    const error = observation.unreachable?.error ?? "no configuration in its status";
     return {
-      status: "PASS",
-      subject: "alertmanager",
-      message: `synthetic alert delivered to ${plan.url} via receiver ${notification.payload.receiver ?? apiReceivers.join(", ")} in ${deliveryMs} ms (route group_wait ${groupWaitMs / 1000} s)`,
-      data: { ...data, deliveryMs, receiver: notification.payload.receiver, groupWaitMs },
-      evidence: [evidence],
-      measurements: [{ name: "alert delivery time", value: deliveryMs, unit: "ms", evidence }],
+      status: "UNVERIFIED",
+      messageId: "alertmanagerUnreachable",
+      subject,
+      message: `Alertmanager at ${base} cannot be queried (${error}), so alert delivery is not verified`,
+      data: { alertmanager: base, error, explanation: error },
+      ...(observation.unreachable ? { evidence: [observation.unreachable.evidence] } : {}),
+      toVerify: `start Alertmanager on ${base} (see docs/monitoring-demo.md for the demo's bundled config), or fix monitoring.alertmanager`,
     };
   }
-  const explanation = explain(config, plan, routes, routing, seen, waitMs);
-  const evidence = await ctx.evidence.writeJson("delivery.json", {
-    ...evidenceBase,
-    delivered: false,
-    explanation,
-  });
+  const config = parseAlertmanagerConfig(observation.config.text);
+  const plan = observation.plan;
+  const routing = routingOf(config, plan.labels);
+  const data: Record<string, unknown> = {
+    alertmanager: base,
+    url: plan.url ?? PLACEHOLDER_URL,
+    labels: JSON.stringify(plan.labels),
+    routing: routing.described,
+    receiverSource: plan.source,
+  };
+  const evidence = [observation.config.evidence];
+
+  if (!plan.url || routing.external.length > 0) {
+    const reason = !plan.url
+      ? "Alertmanager's configuration has no webhook receiver on loopback and the spec sets no monitoring.alertReceiver, so Gauntlet has nowhere to receive an alert"
+      : `the alert would also go to ${routing.external.map((i) => i.type).join(", ")}, a real notification channel Gauntlet must not page`;
+    const explanation = `${reason}. By the configuration, an alert ${describeLabels(plan.labels)} is routed ${routing.described.join("; then ")}.`;
+    return {
+      status: "UNVERIFIED",
+      messageId: plan.url ? "wouldNotifyPeople" : "noLoopbackReceiver",
+      subject,
+      message: `alert delivery not tested: ${explanation}`,
+      data: { ...data, explanation },
+      evidence: observation.routingEvidence ? [...evidence, observation.routingEvidence] : evidence,
+      toVerify:
+        "add a receiver with webhook_configs: [{url: http://127.0.0.1:19095/alerts, send_resolved: false}] and a route matching a label such as gauntlet: delivery-check (group_by: ['...'], group_wait: 1s), then set monitoring.alertReceiver: {url: http://127.0.0.1:19095/alerts, labels: {gauntlet: delivery-check}}",
+    };
+  }
+  const url = plan.url;
+  if (observation.listenError !== undefined) {
+    return {
+      status: "UNVERIFIED",
+      messageId: "cannotListen",
+      subject,
+      message: `cannot listen on ${url} to receive the synthetic alert: ${observation.listenError}`,
+      data: { ...data, explanation: observation.listenError },
+      evidence,
+      toVerify: `free ${url} (nothing else may listen there during the assessment) or point monitoring.alertReceiver at a free loopback port that Alertmanager routes to`,
+    };
+  }
+  if (observation.postError !== undefined || !observation.delivery) {
+    const error = observation.postError ?? "the check stopped before the alert was posted";
+    return {
+      status: "UNVERIFIED",
+      messageId: "postRefused",
+      subject,
+      message: `Alertmanager did not accept the synthetic alert (${error}), so delivery is not verified`,
+      data: { ...data, explanation: error },
+      evidence,
+      toVerify:
+        "check that Gauntlet may POST to Alertmanager's /api/v2/alerts (no read-only proxy or auth in front of it)",
+    };
+  }
+  const delivery = observation.delivery;
+  const seen = delivery.alertInAlertmanager;
+  const { groupWaitMs } = delivery;
+  if (delivery.notification) {
+    const { deliveryMs, receiver } = delivery.notification;
+    return {
+      status: "PASS",
+      messageId: "delivered",
+      subject,
+      message: `synthetic alert delivered to ${url} via receiver ${receiver ?? seen?.receivers.join(", ")} in ${deliveryMs} ms (route group_wait ${groupWaitMs / 1000} s)`,
+      data: { ...data, deliveryMs, receiver, groupWaitMs },
+      evidence: [delivery.evidence],
+      measurements: [
+        { name: "alert delivery time", value: deliveryMs, unit: "ms", evidence: delivery.evidence },
+      ],
+    };
+  }
+  const explanation = explain(config, { ...plan, url }, routing, seen, delivery.waitedMs);
   return {
     status: "FAIL",
-    subject: "alertmanager",
-    message: `synthetic alert never reached ${plan.url} within ${Math.round(waitMs / 1000)} s: ${explanation}`,
-    data: { ...data, explanation, groupWaitMs, apiReceivers, state: seen?.status.state },
-    evidence: [evidence],
+    messageId: "notDelivered",
+    subject,
+    message: `synthetic alert never reached ${url} within ${Math.round(delivery.waitedMs / 1000)} s: ${explanation}`,
+    data: { ...data, explanation, groupWaitMs, apiReceivers: seen?.receivers ?? [], state: seen?.state },
+    evidence: [delivery.evidence],
+  };
+}
+
+interface Routing {
+  routes: Route[];
+  /** One sentence per matched route: which route, which receiver, what it sends to. */
+  described: string[];
+  /** Integrations of the matched receivers that would notify a person (anything but a loopback webhook). */
+  external: Integration[];
+}
+
+/** Where Alertmanager's configuration routes an alert with these labels. */
+function routingOf(config: AlertmanagerConfig, labels: Record<string, string>): Routing {
+  const routes = matchRoutes(config.route, labels);
+  return {
+    routes,
+    described: routes.map((r) => describeRoute(config, r)),
+    external: routes
+      .flatMap((r) => config.receivers.get(r.receiver)?.integrations ?? [])
+      .filter((i) => !isLoopbackWebhook(i)),
   };
 }
 
 function explain(
   config: AlertmanagerConfig,
-  plan: Plan & { url: string },
-  routes: Route[],
-  routing: string[],
-  seen: GettableAlert | undefined,
+  plan: DeliveryPlan & { url: string },
+  routing: Routing,
+  seen: DeliveryAttempt["alertInAlertmanager"],
   waitMs: number,
 ): string {
-  const parts = [`Alertmanager routes ${describeLabels(plan.labels)} ${routing.join("; then ")}.`];
+  const parts = [`Alertmanager routes ${describeLabels(plan.labels)} ${routing.described.join("; then ")}.`];
   if (seen && seen.receivers.length > 0)
-    parts.push(`Its API lists the alert's receivers as ${seen.receivers.map((r) => r.name).join(", ")}.`);
-  if (seen?.status.silencedBy.length)
-    parts.push(`The alert is silenced by silence ${seen.status.silencedBy.join(", ")}.`);
-  if (seen?.status.inhibitedBy.length)
-    parts.push(`The alert is inhibited by ${seen.status.inhibitedBy.join(", ")}.`);
+    parts.push(`Its API lists the alert's receivers as ${seen.receivers.join(", ")}.`);
+  if (seen?.silencedBy.length) parts.push(`The alert is silenced by silence ${seen.silencedBy.join(", ")}.`);
+  if (seen?.inhibitedBy.length) parts.push(`The alert is inhibited by ${seen.inhibitedBy.join(", ")}.`);
   if (!seen) parts.push("Alertmanager did not list the alert after it was posted.");
-  const reachesUs = routes.some((r) => receiverPostsTo(config, r, plan.url));
+  const reachesUs = routing.routes.some((r) => receiverPostsTo(config, r, plan.url));
   if (!reachesUs)
     parts.push(
       `No matched receiver has a webhook_configs url of ${plan.url}, so the alert is delivered elsewhere or dropped.`,
@@ -282,7 +421,7 @@ function explain(
     parts.push(
       `The receiver does post to ${plan.url}, yet nothing arrived within ${Math.round(waitMs / 1000)} s; check Alertmanager's log for notify errors.`,
     );
-  const muted = routes.filter((r) => r.muteTimeIntervals.length > 0);
+  const muted = routing.routes.filter((r) => r.muteTimeIntervals.length > 0);
   if (muted.length > 0)
     parts.push(
       `Route ${muted[0]!.path} has mute_time_intervals (${muted[0]!.muteTimeIntervals.join(", ")}).`,

@@ -12,7 +12,25 @@ const SAMPLE_LINES = 1_000;
 const WARN_SHARE = 0.05;
 const EXAMPLES = 5;
 
-export default defineCheck({
+export interface LogFileSample {
+  /** Relative to the spec's folder, with forward slashes. */
+  file: string;
+  evidence: string;
+  /** Non-blank lines read (at most SAMPLE_LINES). */
+  lines: number;
+  bad: number;
+  /** The first bad lines: line numbers and what each lacks, never the text (it may hold credentials). */
+  firstBad: { line: number; missing: string[] }[];
+}
+
+type StructuredFormat = Exclude<LineFormat, "text">;
+
+export type LogsStructuredObservation =
+  /** Declared text: nothing is read, the declaration is the finding. */
+  | { format: "text"; patterns: string[]; evidence: string }
+  | { format: StructuredFormat; patterns: { pattern: string; files: LogFileSample[] }[] };
+
+export default defineCheck<LogsStructuredObservation>({
   meta: {
     id: "logsStructured",
     category: "observability",
@@ -24,6 +42,14 @@ export default defineCheck({
       effort: "medium",
       text: "Make {{file}} one JSON object (or logfmt line) per event with a timestamp, a level and a message, e.g. with pino, zap, slog or structlog; {{problem}}.",
     },
+    messages: {
+      structured: "every sampled line is structured with timestamp, level and message",
+      fewUnstructured: `some sampled lines, at most ${WARN_SHARE * 100}%, are not structured (stack traces, a banner)`,
+      unstructured: `more than ${WARN_SHARE * 100}% of the sampled lines are not structured`,
+      declaredText: "monitoring.logs.format is text: the logs are declared unstructured",
+      noFileMatches: "a monitoring.logs.files entry matches no file",
+      emptyFile: "the log file holds no line to judge",
+    },
     timeoutMs: 30_000,
   },
 
@@ -31,99 +57,120 @@ export default defineCheck({
     return spec.monitoring?.logs?.files.length ? true : notApplicable("monitoring.logs lists no log files");
   },
 
-  async run(ctx) {
+  async observe(ctx) {
     const logs = ctx.spec.monitoring!.logs!;
-    const findings: FindingInput[] = [];
     if (logs.format === "text") {
       const evidence = await ctx.evidence.writeJson("declared-format.json", {
         format: logs.format,
         files: logs.files,
       });
+      return { format: "text", patterns: logs.files, evidence };
+    }
+    const format: StructuredFormat = logs.format;
+    const observation: LogsStructuredObservation = { format, patterns: [] };
+    for (const pattern of logs.files) {
+      const entry = { pattern, files: [] as LogFileSample[] };
+      observation.patterns.push(entry);
+      for (const file of await expandPattern(ctx.specDir, pattern)) {
+        ctx.signal.throwIfAborted();
+        const display = path.relative(ctx.specDir, file).split(path.sep).join("/");
+        const sample = await sampleFile(file, format);
+        const evidence = await ctx.evidence.writeJson(`${display.replace(/[^A-Za-z0-9._-]+/g, "_")}.json`, {
+          file: display,
+          format,
+          linesRead: sample.lines,
+          bad: sample.bad,
+          firstBad: sample.firstBad,
+        });
+        entry.files.push({ file: display, evidence, ...sample });
+        ctx.keepPartial(observation);
+      }
+    }
+    return observation;
+  },
+
+  judge(observation) {
+    if (observation.format === "text") {
       return [
         {
-          evidence: [evidence],
+          evidence: [observation.evidence],
           status: "FAIL",
+          messageId: "declaredText",
           message:
             "monitoring.logs.format is text: the logs are declared unstructured, so no pipeline can filter them by level or field",
-          data: { file: logs.files.join(", "), problem: "the declared format is text" },
+          data: { file: observation.patterns.join(", "), problem: "the declared format is text" },
         },
       ];
     }
-    const expected: LineFormat = logs.format;
-    for (const pattern of logs.files) {
-      const files = await expandPattern(ctx.specDir, pattern);
-      if (files.length === 0) {
-        findings.push({
-          status: "UNVERIFIED",
-          subject: pattern,
-          message: `monitoring.logs.files entry "${pattern}" matches no file, so its logs cannot be inspected`,
-          data: { file: pattern, problem: "no file matches" },
-          toVerify: `run the service so it writes its log to ${pattern}, or fix the path (relative to the spec's folder)`,
-        });
-        continue;
-      }
-      for (const file of files) {
-        ctx.signal.throwIfAborted();
-        const display = path.relative(ctx.specDir, file).split(path.sep).join("/");
-        const sample = await sampleFile(file, expected);
-        const evidence = await ctx.evidence.writeJson(`${display.replace(/[^A-Za-z0-9._-]+/g, "_")}.json`, {
-          file: display,
-          format: expected,
-          linesRead: sample.lines,
-          bad: sample.bad,
-          firstBad: sample.examples,
-        });
-        const share = sample.lines === 0 ? 0 : sample.bad / sample.lines;
-        const percent = Math.round(share * 1000) / 10;
-        const measurements = [{ name: "unstructured lines", value: percent, unit: "%", evidence }];
-        const base = { subject: display, evidence: [evidence], measurements };
-        if (sample.lines === 0) {
-          findings.push({
-            ...base,
-            status: "UNVERIFIED",
-            message: `${display} is empty, so its structure cannot be judged`,
-            data: { file: display, problem: "the file is empty" },
-            toVerify: `let the service write some log lines to ${display} before assessing`,
-          });
-          continue;
-        }
-        if (sample.bad === 0) {
-          findings.push({
-            ...base,
-            status: "PASS",
-            location: { path: display },
-            message: `${display}: all ${sample.lines} sampled lines are ${expected} with timestamp, level and message`,
-            data: { file: display, lines: sample.lines },
-          });
-          continue;
-        }
-        const first = sample.examples[0]!;
-        findings.push({
-          ...base,
-          status: share <= WARN_SHARE ? "WARN" : "FAIL",
-          location: { path: display, line: first.line, column: 1 },
-          message: `${display}: ${sample.bad} of ${sample.lines} sampled lines (${percent}%) are not structured ${expected} with timestamp, level and message; first at line ${first.line} (lacks ${first.missing.join(", ")})`,
-          data: {
-            file: display,
-            lines: sample.lines,
-            bad: sample.bad,
-            firstBadLines: sample.examples.map((e) => e.line),
-            problem: `line ${first.line} lacks ${first.missing.join(", ")}`,
-          },
-        });
-      }
-    }
-    return findings;
+    const format = observation.format;
+    return observation.patterns.flatMap(({ pattern, files }): FindingInput[] =>
+      files.length === 0
+        ? [
+            {
+              status: "UNVERIFIED",
+              messageId: "noFileMatches",
+              subject: pattern,
+              message: `monitoring.logs.files entry "${pattern}" matches no file, so its logs cannot be inspected`,
+              data: { file: pattern, problem: "no file matches" },
+              toVerify: `run the service so it writes its log to ${pattern}, or fix the path (relative to the spec's folder)`,
+            },
+          ]
+        : files.map((sample) => judgeSample(sample, format)),
+    );
   },
 });
 
-async function sampleFile(file: string, expected: LineFormat) {
+function judgeSample(sample: LogFileSample, format: StructuredFormat): FindingInput {
+  const { file, evidence } = sample;
+  const share = sample.lines === 0 ? 0 : sample.bad / sample.lines;
+  const percent = Math.round(share * 1000) / 10;
+  const measurements = [{ name: "unstructured lines", value: percent, unit: "%", evidence }];
+  const base = { subject: file, evidence: [evidence], measurements };
+  if (sample.lines === 0) {
+    return {
+      ...base,
+      status: "UNVERIFIED",
+      messageId: "emptyFile",
+      message: `${file} is empty, so its structure cannot be judged`,
+      data: { file, problem: "the file is empty" },
+      toVerify: `let the service write some log lines to ${file} before assessing`,
+    };
+  }
+  if (sample.bad === 0) {
+    return {
+      ...base,
+      status: "PASS",
+      messageId: "structured",
+      location: { path: file },
+      message: `${file}: all ${sample.lines} sampled lines are ${format} with timestamp, level and message`,
+      data: { file, lines: sample.lines },
+    };
+  }
+  const first = sample.firstBad[0]!;
+  const few = share <= WARN_SHARE;
+  return {
+    ...base,
+    status: few ? "WARN" : "FAIL",
+    messageId: few ? "fewUnstructured" : "unstructured",
+    location: { path: file, line: first.line, column: 1 },
+    message: `${file}: ${sample.bad} of ${sample.lines} sampled lines (${percent}%) are not structured ${format} with timestamp, level and message; first at line ${first.line} (lacks ${first.missing.join(", ")})`,
+    data: {
+      file,
+      lines: sample.lines,
+      bad: sample.bad,
+      firstBadLines: sample.firstBad.map((e) => e.line),
+      problem: `line ${first.line} lacks ${first.missing.join(", ")}`,
+    },
+  };
+}
+
+async function sampleFile(file: string, expected: StructuredFormat) {
   const stream = createReadStream(file, { encoding: "utf8" });
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   let count = 0;
   let bad = 0;
   // Only line numbers and what is missing: a raw log line can hold credentials no redactor knows about.
-  const examples: { line: number; missing: string[] }[] = [];
+  const firstBad: { line: number; missing: string[] }[] = [];
   let lineNo = 0;
   try {
     for await (const line of lines) {
@@ -133,7 +180,7 @@ async function sampleFile(file: string, expected: LineFormat) {
       const verdict = classifyLine(line, expected);
       if (!verdict.ok) {
         bad++;
-        if (examples.length < EXAMPLES) examples.push({ line: lineNo, missing: verdict.missing });
+        if (firstBad.length < EXAMPLES) firstBad.push({ line: lineNo, missing: verdict.missing });
       }
       if (count >= SAMPLE_LINES) break;
     }
@@ -141,5 +188,5 @@ async function sampleFile(file: string, expected: LineFormat) {
     lines.close();
     stream.destroy();
   }
-  return { lines: count, bad, examples };
+  return { lines: count, bad, firstBad };
 }

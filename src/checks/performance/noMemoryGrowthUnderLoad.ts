@@ -1,7 +1,7 @@
 // Does memory stay flat under steady load? A leak shows as a slope, not as a high value: the target's memory is
 // sampled throughout a steady closed-model load of performance.endurance.duration and a Theil–Sen slope, projected
 // over that duration, is compared with performance.endurance.maxMemoryGrowth.
-import { type CheckContext, defineCheck, notApplicable } from "../../core/types.js";
+import { type CheckContext, defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
 import { healthUrl } from "../../engines/http/serviceUrls.js";
 import {
   type MemorySample,
@@ -12,8 +12,32 @@ import { runWithContext } from "./load/serviceLoad.js";
 
 /** At least this many samples are needed for a slope worth quoting. */
 const MIN_SAMPLES = 5;
+/** Above this share of failed requests the load was not served, and flat memory would prove nothing. */
+const MAX_ERROR_SHARE = 0.05;
 
-export default defineCheck({
+export interface MemoryObservation {
+  service: string;
+  /** Why no load was sent (no http(s) url). */
+  cannotLoad?: string;
+  /** Where memory was read from: the service's controller, or its metrics endpoint. */
+  source: string;
+  /** False when the source gave no reading before the load: nothing was sampled. */
+  readable: boolean;
+  /** The steady load's planned length, ms: the slope is projected over it. */
+  durationMs: number;
+  cancelled: boolean;
+  /** Memory readings taken during the load. */
+  samples: number;
+  firstBytes: number | null;
+  lastBytes: number | null;
+  /** Theil–Sen slope of the readings. */
+  slopeBytesPerSecond: number;
+  /** What the load got back; null when no stage ran. */
+  load: { requests: number; errors: number } | null;
+  evidence?: string;
+}
+
+export default defineCheck<MemoryObservation>({
   meta: {
     id: "noMemoryGrowthUnderLoad",
     category: "performance",
@@ -26,6 +50,16 @@ export default defineCheck({
       effort: "high",
       text: "{{service}} grew {{growth}} under steady load: take heap snapshots or allocation profiles before and after a load run and look for caches without bounds, listeners or timers never removed, and per-request state kept past the request.",
     },
+    messages: {
+      flat: "the projected memory growth under steady load is within maxMemoryGrowth",
+      grows: "the projected memory growth under steady load is over maxMemoryGrowth",
+      loadNotServed:
+        "the target did not serve the load (no answers, or too many errors), so flat memory proves nothing",
+      tooFewSamples: "too few memory readings during the load for a slope",
+      loadCancelled: "the endurance load was cancelled",
+      noMemorySource: "no controller or metrics endpoint gave a memory reading",
+      notHttp: "the target has no http(s) url to send load to",
+    },
     timeoutMs: 4 * 60 * 60_000,
   },
 
@@ -34,37 +68,31 @@ export default defineCheck({
     return true;
   },
 
-  async run(ctx) {
+  async observe(ctx) {
     const perf = ctx.spec.performance!;
-    const endurance = perf.endurance!;
+    const durationMs = perf.endurance!.duration;
     const service = perf.target;
     const svc = ctx.spec.services[service]!;
+    const observation: MemoryObservation = {
+      service,
+      source: "not read",
+      readable: false,
+      durationMs,
+      cancelled: false,
+      samples: 0,
+      firstBytes: null,
+      lastBytes: null,
+      slopeBytesPerSecond: 0,
+      load: null,
+    };
     if (!svc.url || !/^https?:\/\//i.test(svc.url)) {
-      return [
-        {
-          status: "UNVERIFIED",
-          subject: service,
-          message: `cannot load ${service}: services.${service}.url is not an http(s) URL`,
-          toVerify: `give services.${service}.url as an http:// or https:// URL`,
-        },
-      ];
+      return { ...observation, cannotLoad: `services.${service}.url is not an http(s) URL` };
     }
     ctx.secrets.addFromUrl(svc.url);
     const source = memorySource(ctx, service);
-    const first = await source.read().catch(() => undefined);
-    if (first === undefined) {
-      return [
-        {
-          status: "UNVERIFIED",
-          subject: service,
-          message: `${service}: no memory reading (${source.description} gave none)`,
-          data: { service },
-          toVerify: `give services.${service}.control (process or container) or a services.${service}.metrics endpoint that exports process_resident_memory_bytes`,
-        },
-      ];
-    }
+    observation.source = ctx.secrets.redact(source.description);
+    if ((await source.read().catch(() => undefined)) === undefined) return observation;
 
-    const durationMs = endurance.duration;
     const intervalMs = Math.max(250, Math.min(10_000, Math.floor(durationMs / 60)));
     const connections = perf.stages?.find((s) => s.connections)?.connections ?? 10;
     const samples: MemorySample[] = [];
@@ -90,7 +118,6 @@ export default defineCheck({
       await sampler;
     }
     const slope = theilSenSlope(samples);
-    const growth = Math.round(slope * (durationMs / 1000));
     const stage = result.stages[0];
     const evidence = await ctx.evidence.writeJson(`${service}-memory.json`, {
       service,
@@ -102,69 +129,110 @@ export default defineCheck({
         ? { requests: stage.requests, rps: stage.rps, errors: stage.errors, latencyMs: stage.latency }
         : null,
       slopeBytesPerSecond: slope,
-      projectedGrowthBytes: growth,
-      maxMemoryGrowthBytes: endurance.maxMemoryGrowth,
+      projectedGrowthBytes: projectedGrowth(slope, durationMs),
+      maxMemoryGrowthBytes: perf.endurance!.maxMemoryGrowth,
       samples,
     });
-    const data = { service, growth: formatBytes(growth), slopeBytesPerSecond: Math.round(slope) };
-    if (result.cancelled) {
-      return [
-        {
-          status: "UNVERIFIED",
-          subject: service,
-          message: `${service}: the endurance load was cancelled`,
-          evidence: [evidence],
-          data,
-          toVerify: "run the assessment to the end",
-        },
-      ];
-    }
-    if (samples.length < MIN_SAMPLES) {
-      return [
-        {
-          status: "UNVERIFIED",
-          subject: service,
-          message: `${service}: only ${samples.length} memory samples during the run (${source.description})`,
-          evidence: [evidence],
-          data,
-          toVerify: "make the memory source answer during load, or lengthen performance.endurance.duration",
-        },
-      ];
-    }
-    const errors = stage?.errors.total ?? 0;
-    if (!stage || stage.requests - errors <= 0 || errors > stage.requests * 0.05) {
-      // Flat memory under a load the service did not serve says nothing about a leak.
-      return [
-        {
-          status: "UNVERIFIED",
-          subject: service,
-          message: `${service}: the endurance load was not served (${stage?.requests ?? 0} requests, ${errors} errors), so flat memory would prove nothing`,
-          evidence: [evidence],
-          data,
-          toVerify: "make the target answer the performance.requests under load, then run again",
-        },
-      ];
-    }
-    const figures = `${formatBytes(samples[0]!.bytes)} → ${formatBytes(samples[samples.length - 1]!.bytes)}, slope ${formatBytes(slope)}/s → ${formatBytes(growth)} over ${Math.round(durationMs / 1000)} s (${samples.length} samples, ${stage?.requests ?? 0} requests)`;
-    const measurements = [
-      { name: "memory growth", value: growth, unit: "bytes", evidence },
-      { name: "memory slope", value: Math.round(slope), unit: "bytes/s", evidence },
-    ];
-    const passed = growth <= endurance.maxMemoryGrowth;
-    return [
-      {
-        status: passed ? "PASS" : "FAIL",
-        subject: service,
-        message: passed
-          ? `${service}: memory flat under load: ${figures} ≤ ${formatBytes(endurance.maxMemoryGrowth)}`
-          : `${service}: memory grows under load: ${figures} > ${formatBytes(endurance.maxMemoryGrowth)}`,
-        evidence: [evidence],
-        measurements,
-        data,
-      },
-    ];
+    return {
+      ...observation,
+      readable: true,
+      cancelled: result.cancelled,
+      samples: samples.length,
+      firstBytes: samples[0]?.bytes ?? null,
+      lastBytes: samples.at(-1)?.bytes ?? null,
+      slopeBytesPerSecond: slope,
+      load: stage ? { requests: stage.requests, errors: stage.errors.total } : null,
+      evidence,
+    };
+  },
+
+  judge(o, spec) {
+    return [judgeMemory(o, spec.performance?.endurance?.maxMemoryGrowth ?? 0)];
   },
 });
+
+function judgeMemory(o: MemoryObservation, maxGrowth: number): FindingInput {
+  const { service } = o;
+  if (o.cannotLoad) {
+    return {
+      status: "UNVERIFIED",
+      messageId: "notHttp",
+      subject: service,
+      message: `cannot load ${service}: ${o.cannotLoad}`,
+      data: { service },
+      toVerify: `give services.${service}.url as an http:// or https:// URL`,
+    };
+  }
+  if (!o.readable) {
+    return {
+      status: "UNVERIFIED",
+      messageId: "noMemorySource",
+      subject: service,
+      message: `${service}: no memory reading (${o.source} gave none)`,
+      data: { service },
+      toVerify: `give services.${service}.control (process or container) or a services.${service}.metrics endpoint that exports process_resident_memory_bytes`,
+    };
+  }
+  const growth = projectedGrowth(o.slopeBytesPerSecond, o.durationMs);
+  const data = {
+    service,
+    growth: formatBytes(growth),
+    slopeBytesPerSecond: Math.round(o.slopeBytesPerSecond),
+  };
+  const base = { subject: service, evidence: o.evidence ? [o.evidence] : [], data };
+  const unverified = (messageId: string, message: string, toVerify: string): FindingInput => ({
+    ...base,
+    status: "UNVERIFIED",
+    messageId,
+    message: `${service}: ${message}`,
+    toVerify,
+  });
+  if (o.cancelled)
+    return unverified("loadCancelled", "the endurance load was cancelled", "run the assessment to the end");
+  if (o.samples < MIN_SAMPLES) {
+    return unverified(
+      "tooFewSamples",
+      `only ${o.samples} memory samples during the run (${o.source})`,
+      "make the memory source answer during load, or lengthen performance.endurance.duration",
+    );
+  }
+  const requests = o.load?.requests ?? 0;
+  const errors = o.load?.errors ?? 0;
+  if (!o.load || requests - errors <= 0 || errors > requests * MAX_ERROR_SHARE) {
+    return unverified(
+      "loadNotServed",
+      `the endurance load was not served (${requests} requests, ${errors} errors), so flat memory would prove nothing`,
+      "make the target answer the performance.requests under load, then run again",
+    );
+  }
+  const figures = `${formatBytes(o.firstBytes ?? 0)} → ${formatBytes(o.lastBytes ?? 0)}, slope ${formatBytes(o.slopeBytesPerSecond)}/s → ${formatBytes(growth)} over ${Math.round(o.durationMs / 1000)} s (${o.samples} samples, ${requests} requests)`;
+  const ev = o.evidence ? { evidence: o.evidence } : {};
+  const measurements = [
+    { name: "memory growth", value: growth, unit: "bytes", ...ev },
+    { name: "memory slope", value: Math.round(o.slopeBytesPerSecond), unit: "bytes/s", ...ev },
+  ];
+  if (growth <= maxGrowth) {
+    return {
+      ...base,
+      status: "PASS",
+      messageId: "flat",
+      message: `${service}: memory flat under load: ${figures} ≤ ${formatBytes(maxGrowth)}`,
+      measurements,
+    };
+  }
+  return {
+    ...base,
+    status: "FAIL",
+    messageId: "grows",
+    message: `${service}: memory grows under load: ${figures} > ${formatBytes(maxGrowth)}`,
+    measurements,
+  };
+}
+
+/** The slope projected over the run's length: the growth a leak of this rate adds in one endurance run. */
+function projectedGrowth(slopeBytesPerSecond: number, durationMs: number): number {
+  return Math.round(slopeBytesPerSecond * (durationMs / 1000));
+}
 
 interface MemorySource {
   description: string;

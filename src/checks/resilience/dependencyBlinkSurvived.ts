@@ -1,192 +1,179 @@
-// Does the system survive its datastore blinking? Restart each datastore for real — through its ServiceTarget, or,
-// when Gauntlet cannot control it, by cutting it off at the fault proxy the dependants reach it through (a `down`
-// toxic for the blink) — and require every dependant to be healthy again within `recoverWithin` with the canary
-// marker written before the blink still there after it.
+// Does the system survive a dependency blinking? Restart it for real through its control (or stop it, then start
+// it), or — when Gauntlet cannot control it — cut it off for a moment at the fault proxy its dependants reach it
+// through; every dependant, transitively (api → pgbouncer → db), must be healthy again within `recoverWithin`. A PASS
+// needs proof that the probes use the dependency: one of them noticed the blink, or a short freeze showed it depends
+// on it. Whether the datastore kept its data is writesSurviveCrash's question, judged by what the store is.
 import { randomBytes } from "node:crypto";
-import { type CheckContext, defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
-import { canaryFor } from "../../engines/experiments/canary.js";
-import { runExperiment } from "../../engines/experiments/experiment.js";
+import type { CheckContext, FindingInput } from "../../core/types.js";
 import { registerFault } from "../../engines/experiments/fault.js";
-import { experimentMeasurements, saveJournal, seconds } from "../../engines/experiments/record.js";
-import {
-  DEFAULT_RECOVER_WITHIN_MS,
-  dependencies,
-  dependentsOf,
-  experimentsFor,
-  hypothesisProbes,
-  isDatastore,
-  noExperimentReason,
-  type PlannedExperiment,
-  probesAround,
-  proxyApiFor,
-} from "../../engines/experiments/resilienceSpec.js";
-import { remoteToxics } from "../../engines/faults/proxy/proxyClient.js";
+import { proxyTraffic, remoteToxics } from "../../engines/faults/proxy/proxyClient.js";
 import type { Spec } from "../../spec/schema.js";
+import { defaultExperiment, dependencies, type PlannedExperiment, proxyApiFor } from "./experiments/plan.js";
+import { dependantProbes, experimentProbes, ownProbe } from "./experiments/probes.js";
+import {
+  type FaultMethod,
+  identityOf,
+  observeExperiment,
+  sensitivityFreeze,
+  startIfDown,
+} from "./experiments/run.js";
+import {
+  defineExperimentCheck,
+  type ExperimentRecord,
+  noticedIn,
+  noticedText,
+  seconds,
+} from "./experiments/skeleton.js";
 
-/** How long a proxy blink keeps the datastore unreachable when the experiment gives no duration. */
+/** How long a proxy blink, or a stop, keeps the dependency away when the experiment gives no duration. */
 const DEFAULT_BLINK_MS = 2_000;
 
-function planned(spec: Spec): PlannedExperiment[] {
-  return experimentsFor(spec, ["restart"], () =>
-    dependencies(spec)
-      .filter((name) => isDatastore(spec, name))
-      .map((name) => ({
-        name: `${name}-blink`,
-        target: name,
-        fault: "restart" as const,
-        recoverWithinMs: DEFAULT_RECOVER_WITHIN_MS,
-      })),
-  );
+interface BlinkDetails {
+  dependants: string[];
 }
 
-export default defineCheck({
+function defaults(spec: Spec): PlannedExperiment[] {
+  return dependencies(spec).map((name) => defaultExperiment(name, "restart", "blink"));
+}
+
+export default defineExperimentCheck<BlinkDetails>({
   meta: {
     id: "dependencyBlinkSurvived",
-    category: "resilience",
     risk: "critical",
-    destructive: true,
-    title: "Datastore restart survived",
+    title: "Dependency restart survived",
     objective:
-      "After each datastore restarts, its dependants are healthy again within recoverWithin and no canary data is lost.",
+      "After each dependency restarts (or blinks at its fault proxy), every service that depends on it is healthy again within recoverWithin — shown by probes that use it.",
     remediation: {
       effort: "medium",
-      text: "Make the services that use {{service}} reconnect after it restarts (client retry with backoff, health that reports the dependency) instead of crashing or hanging, and make {{service}} persist acknowledged writes (Redis appendonly, PostgreSQL fsync).",
+      text: "Make the services that use {{service}} reconnect after it restarts (client retry with backoff, a health endpoint that reports the dependency) instead of crashing or hanging.",
+    },
+    messages: {
+      survived: "the dependency restarted and every dependant was healthy again within the limit",
+      notRecovered: "after the restart some dependant was not healthy again within the limit",
+      recoveredLate: "the dependants were healthy again only after the limit",
     },
     timeoutMs: 10 * 60_000,
   },
+  faults: ["restart", "stop"],
+  defaults,
+  nothingToTest: "no service depends on another (dependsOn)",
+  mustBeObserved: () => ({}),
 
-  applies(spec) {
-    return planned(spec).length > 0
-      ? true
-      : notApplicable(noExperimentReason(spec, ["restart"], "no service depends on a datastore (dependsOn)"));
+  async observeOne(ctx, experiment) {
+    const name = experiment.target;
+    const probes = [...dependantProbes(ctx.spec, name), ...experimentProbes(ctx.spec, experiment)];
+    const skip = (messageId: string, message: string, toVerify: string): ExperimentRecord<BlinkDetails> => ({
+      experiment,
+      subject: name,
+      skipped: { messageId, message, toVerify },
+      details: { dependants: [] },
+    });
+    if (probes.length === 0) {
+      return skip(
+        "noProbes",
+        `${name}: no service that depends on it has a health endpoint, request or datastore url to watch`,
+        `give the services that depend on ${name} a health endpoint that uses it, or list resilience.experiments[].probes`,
+      );
+    }
+    const method = blinkMethod(ctx, experiment);
+    if (!method) {
+      const why = ctx.targets.unavailable?.(name);
+      return skip(
+        "noMethod",
+        `${name}: ${why ?? "Gauntlet cannot restart it (no control) and no fault proxy carries its traffic"}`,
+        `declare services.${name}.control (process, container, kubernetes or commands with restart), or route its dependants through \`gauntlet proxy\` and name it in resilience.proxies.${name}.api`,
+      );
+    }
+    const dependants = [...new Set(probes.map((p) => p.service).filter((s): s is string => s !== null))];
+    ctx.log.info(`${name}: blink by ${method.how}; watching ${dependants.join(", ")}`);
+    const target = ctx.targets.get(name);
+    const record = await observeExperiment(ctx, experiment, {
+      subject: name,
+      probes,
+      method,
+      ...(target ? { identity: identityOf(ctx, name, target) } : {}),
+      file: `${name}-blink.json`,
+      context: { dependency: name, dependants, method: method.how },
+      details: () => ({ dependants }),
+    });
+    // Nothing noticed the blink: freeze the dependency briefly to learn whether the probes use it at all.
+    const canFreeze =
+      target && (target.kind !== "commands" || ctx.spec.services[name]?.control?.commands?.pid);
+    if (
+      record.result?.injected &&
+      record.result.steadyBefore &&
+      noticedIn(record).length === 0 &&
+      canFreeze
+    ) {
+      await startIfDown(target, ownProbe(ctx.spec, name));
+      ctx.log.info(
+        `${name}: no probe noticed the blink; freezing it briefly to see whether any probe uses it`,
+      );
+      record.sensitivity = await sensitivityFreeze(ctx, target, probes);
+    }
+    return record;
   },
 
-  async run(ctx) {
-    const findings: FindingInput[] = [];
-    for (const experiment of planned(ctx.spec)) {
-      if (ctx.signal.aborted) break;
-      findings.push(await blink(ctx, experiment));
+  judgeOne(record, _spec, context): FindingInput {
+    const { base, evidence, measurements } = context;
+    const r = record.result!;
+    const limit = seconds(record.experiment.recoverWithinMs);
+    const head = `${record.subject} blinked (${record.method})`;
+    if (r.recovered && r.timeToRecoverMs !== null) {
+      return {
+        ...base,
+        evidence,
+        measurements,
+        status: "PASS",
+        messageId: "survived",
+        message: `${head}: ${record.details.dependants.join(", ")} healthy again after ${seconds(r.timeToRecoverMs)} (limit ${limit}); ${noticedText(context)}`,
+      };
     }
-    return findings;
+    const late = r.timeToRecoverMs !== null;
+    const detected = r.timeToDetectMs === null ? "" : `, outage seen after ${seconds(r.timeToDetectMs)}`;
+    return {
+      ...base,
+      evidence,
+      measurements,
+      status: "FAIL",
+      messageId: late ? "recoveredLate" : "notRecovered",
+      message: `${head}${detected}: ${late ? `healthy again only after ${seconds(r.timeToRecoverMs!)} (limit ${limit})` : `${record.details.dependants.join(", ")} not healthy again within ${limit}`}`,
+    };
   },
 });
 
-interface BlinkMethod {
-  how: string;
-  holdMs: number;
-  inject(): Promise<void>;
-  revert?(): Promise<void>;
-}
-
-async function blink(ctx: CheckContext, experiment: PlannedExperiment): Promise<FindingInput> {
-  const datastore = experiment.target;
-  const base = { subject: datastore, data: { service: datastore, experiment: experiment.name } };
-  const dependants = dependentsOf(ctx.spec, datastore);
-  const probes = probesAround(ctx.spec, datastore).dependants.map((p) => p.probe);
-  if (probes.length === 0) {
-    const who = dependants.length ? dependants.join(", ") : "no service (dependsOn)";
-    return {
-      ...base,
-      status: "UNVERIFIED",
-      message: `${datastore}: ${who} has no health endpoint to tell whether it survived the blink`,
-      toVerify: `give the services that depend on ${datastore} a health endpoint that checks it`,
-    };
-  }
-
-  const method = blinkMethod(ctx, experiment);
-  if (!method) {
-    return {
-      ...base,
-      status: "UNVERIFIED",
-      message: `${datastore}: Gauntlet cannot restart it (no control) and no fault proxy carries its traffic`,
-      toVerify: `declare services.${datastore}.control (process, container, kubernetes or commands with restart), or route its dependants through \`gauntlet proxy\` and name it in resilience.proxies.${datastore}.api`,
-    };
-  }
-
-  const service = ctx.spec.services[datastore]!;
-  const canary = canaryFor(service.kind, service.url);
-  ctx.log.info(`${datastore}: blink by ${method.how}; watching ${dependants.join(", ")}`);
-  const result = await runExperiment({
-    name: experiment.name,
-    probes: [...probes, ...hypothesisProbes(ctx.spec, experiment)],
-    inject: method.inject,
-    ...(method.revert ? { revert: method.revert } : {}),
-    holdMs: method.holdMs,
-    recoverWithinMs: experiment.recoverWithinMs,
-    canary,
-    signal: ctx.signal,
-  });
-  const evidence = await saveJournal(ctx.evidence, `${datastore}-blink.json`, result, {
-    datastore,
-    dependants,
-    method: method.how,
-    recoverWithinMs: experiment.recoverWithinMs,
-  });
-  const measurements = experimentMeasurements(result, evidence, experiment.recoverWithinMs);
-  const withEvidence = { ...base, evidence: [evidence], measurements };
-  const limit = seconds(experiment.recoverWithinMs);
-  if (!result.steadyBefore) {
-    return {
-      ...withEvidence,
-      status: "UNVERIFIED",
-      message: `${datastore}: its dependants were not healthy before the blink, so survival cannot be judged`,
-      toVerify: `make ${dependants.join(", ")} healthy before the assessment`,
-    };
-  }
-  if (!result.injected) {
-    return { ...withEvidence, status: "ERROR", message: `${datastore}: ${result.error ?? "blink failed"}` };
-  }
-  const problems: string[] = [];
-  if (!result.recovered) {
-    problems.push(
-      result.timeToRecoverMs === null
-        ? `${dependants.join(", ")} not healthy again within ${limit}`
-        : `healthy again only after ${seconds(result.timeToRecoverMs)} (limit ${limit})`,
-    );
-  }
-  if (result.canary?.intact === false) problems.push(`canary lost: ${result.canary.detail}`);
-  const detected =
-    result.timeToDetectMs === null ? "" : `, outage seen after ${seconds(result.timeToDetectMs)}`;
-  if (problems.length > 0) {
-    return {
-      ...withEvidence,
-      status: "FAIL",
-      message: `${datastore} blinked (${method.how})${detected}: ${problems.join("; ")}`,
-    };
-  }
-  if (canary && result.canary?.intact !== true) {
-    // Recovery was seen, but "no data lost" is half the objective: a datastore we could not write to proves nothing.
-    return {
-      ...withEvidence,
-      status: "WARN",
-      message: `${datastore} blinked (${method.how})${detected}: dependants healthy again after ${seconds(result.timeToRecoverMs ?? 0)} (limit ${limit}), but data integrity is unknown: ${result.canary?.detail ?? "canary not checked"}`,
-    };
-  }
-  const canaryNote = result.canary?.intact === true ? "canary intact" : "no canary for this kind";
-  return {
-    ...withEvidence,
-    status: "PASS",
-    message: `${datastore} blinked (${method.how})${detected}: dependants healthy again after ${seconds(result.timeToRecoverMs ?? 0)} (limit ${limit}), ${canaryNote}`,
-  };
-}
-
 // Every fault's undo is registered with ctx.rollbacks before the fault goes in.
-function blinkMethod(ctx: CheckContext, experiment: PlannedExperiment): BlinkMethod | null {
-  const datastore = experiment.target;
-  const target = ctx.targets.get(datastore);
+function blinkMethod(ctx: CheckContext, experiment: PlannedExperiment): FaultMethod | null {
+  const name = experiment.target;
+  const target = ctx.targets.get(name);
   if (target) {
+    const probe = ownProbe(ctx.spec, name);
+    if (experiment.fault === "stop") {
+      const holdMs = experiment.durationMs ?? DEFAULT_BLINK_MS;
+      const fault = registerFault(
+        ctx.rollbacks,
+        ctx.signal,
+        `start ${name} after its stop`,
+        () => target.stop(),
+        () => startIfDown(target, probe),
+      );
+      return {
+        how: `${target.kind} stop for ${seconds(holdMs)}, then start`,
+        inject: fault.inject,
+        revert: fault.revert,
+        holdMs,
+      };
+    }
     const fault = registerFault(
       ctx.rollbacks,
       ctx.signal,
-      `start ${datastore} if its restart left it down`,
+      `start ${name} if its restart left it down`,
       () => target.restart(),
-      async () => {
-        if (!(await target.isRunning())) await target.start();
-      },
+      () => startIfDown(target, probe),
     );
-    return { how: `${target.kind} restart`, holdMs: 0, inject: fault.inject };
+    return { how: `${target.kind} restart`, inject: fault.inject, holdMs: 0 };
   }
-  const api = proxyApiFor(ctx.spec, datastore);
+  const api = proxyApiFor(ctx.spec, name);
   if (!api) return null;
   const proxy = remoteToxics(api);
   const toxic = `gauntlet-blink-${randomBytes(3).toString("hex")}`;
@@ -202,8 +189,10 @@ function blinkMethod(ctx: CheckContext, experiment: PlannedExperiment): BlinkMet
   const holdMs = experiment.durationMs ?? DEFAULT_BLINK_MS;
   return {
     how: `fault proxy down for ${seconds(holdMs)}`,
-    holdMs,
     inject: fault.inject,
     revert: fault.revert,
+    holdMs,
+    traffic: () => proxyTraffic(proxy),
+    via: proxy.where,
   };
 }

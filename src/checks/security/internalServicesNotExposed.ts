@@ -12,6 +12,8 @@ import {
 } from "../../core/types.js";
 import { DEFAULT_PORTS, parseTarget } from "../../engines/net/endpoint.js";
 import {
+  type AddressScope,
+  type ConnectOutcome,
   type ConnectResult,
   canConnect,
   classifyAddress,
@@ -20,6 +22,7 @@ import {
   normalizeAddress,
   readListeners,
 } from "../../engines/net/listeners.js";
+import type { Kind } from "../../spec/kinds.js";
 
 const CONNECT_TIMEOUT_MS = 2_000;
 
@@ -48,7 +51,46 @@ export const systemProbes: HostProbes = {
   localAddresses,
 };
 
-export default defineCheck({
+/** What was seen of one internal service's port on this machine, from the kernel's socket tables. */
+export interface LocalExposure {
+  /** Why the socket tables could not be read at all. */
+  tableError?: string;
+  /** False when a table that should exist could not be read, so a missing listener proves nothing. */
+  complete: boolean;
+  /** The tables that could not be read, with the error ("/proc/net/tcp6 (EACCES)"). */
+  unread: string[];
+  /** The sockets listening on the service's port. */
+  listeners: { endpoint: string; scope: AddressScope }[];
+}
+
+/** What a TCP connection from this machine to a service on another host did. */
+export interface RemoteExposure {
+  from: string;
+  outcome: ConnectOutcome;
+  code?: string;
+  latencyMs: number;
+}
+
+export interface ServiceExposure {
+  service: string;
+  kind: Kind;
+  /** The service's url, redacted; absent when it has none. */
+  url?: string;
+  /** Host and port from the url; absent when no port can be told. */
+  target?: { host: string; port: number; portFrom: "url" | "scheme default" };
+  /** Set when the host name does not resolve from here. */
+  resolveError?: string;
+  from?: string;
+  local?: LocalExposure;
+  remote?: RemoteExposure;
+  evidence?: string;
+}
+
+export interface ExposureObservation {
+  services: ServiceExposure[];
+}
+
+export default defineCheck<ExposureObservation>({
   meta: {
     id: "internalServicesNotExposed",
     category: "security",
@@ -61,6 +103,22 @@ export default defineCheck({
       effort: "low",
       text: "Bind {{service}} to 127.0.0.1 (or a private interface) instead of 0.0.0.0/::, or block its port with a firewall or security group so that only its clients can reach it.",
     },
+    messages: {
+      loopbackOnly: "on this machine, the port listens on loopback only",
+      exposed: "on this machine, the port listens on every interface (0.0.0.0, ::) or a public address",
+      privateNetwork:
+        "on this machine, the port listens on a private-network address: reachable from the whole private network",
+      notListening: "nothing listens on the port here, so its exposure cannot be told",
+      socketTablesUnreadable: "the kernel's socket tables cannot be read",
+      socketTablesIncomplete: "a socket table could not be read, so a listener on the port may be missing",
+      reachable: "on another host, and a TCP connection from this machine succeeds",
+      unreachable:
+        "on another host, and a TCP connection from this machine is refused, times out or has no route",
+      connectInconclusive: "connecting from this machine ended in an error that proves nothing either way",
+      unresolvable: "the host name does not resolve from this machine",
+      noPort: "the port cannot be told from the url",
+      noUrl: "the service has no url, so there is no address to test",
+    },
     timeoutMs: 30_000,
   },
 
@@ -69,13 +127,15 @@ export default defineCheck({
     return internal ? true : notApplicable("no service is marked exposure: internal");
   },
 
-  run: (ctx) => inspectInternalServices(ctx, systemProbes),
+  observe: (ctx) => observeExposure(ctx, systemProbes),
+
+  judge(observation) {
+    return observation.services.map(judgeService);
+  },
 });
 
-export async function inspectInternalServices(
-  ctx: CheckContext,
-  probes: HostProbes,
-): Promise<FindingInput[]> {
+/** observe() with the machine's probes replaceable, so tests can stand in for a second host. */
+export async function observeExposure(ctx: CheckContext, probes: HostProbes): Promise<ExposureObservation> {
   const internal = Object.entries(ctx.spec.services).filter(([, s]) => s.exposure === "internal");
   for (const [, service] of internal) ctx.secrets.addFromUrl(service.url);
   let table: ListenerTable | Error | undefined;
@@ -84,185 +144,230 @@ export async function inspectInternalServices(
     return table;
   };
 
-  const findings: FindingInput[] = [];
+  const observation: ExposureObservation = { services: [] };
   for (const [name, service] of internal) {
     ctx.signal.throwIfAborted();
-    if (!service.url) {
-      findings.push({
-        status: "UNVERIFIED",
-        subject: name,
-        message: `${name} is internal but has no url, so there is no address to test`,
-        data: { service: name },
-        toVerify: `give services.${name}.url (e.g. ${service.kind}://127.0.0.1:${DEFAULT_PORTS[service.kind] ?? 8080})`,
-      });
-      continue;
+    const seen: ServiceExposure = { service: name, kind: service.kind };
+    if (service.url) seen.url = ctx.secrets.redact(service.url);
+    const target = service.url ? parseTarget(service.url) : null;
+    if (target) {
+      seen.target = target;
+      await observeTarget(ctx, seen, target, probes, listenerTable);
     }
-    const target = parseTarget(service.url);
-    if (!target) {
-      findings.push({
-        status: "UNVERIFIED",
-        subject: name,
-        message: `${name}: cannot tell the port of ${service.url}`,
-        data: { service: name, url: service.url },
-        toVerify: `write the port in services.${name}.url, e.g. ${service.url.replace(/\/*$/, "")}:PORT`,
-      });
-      continue;
-    }
-    const identity = await probes.identify(target.host);
-    const base = {
-      service: name,
-      url: service.url,
-      host: target.host,
-      port: target.port,
-      portFrom: target.portFrom,
-    };
-    if (identity.error) {
-      const evidence = await ctx.evidence.writeJson(`${name}-exposure.json`, { ...base, identity });
-      findings.push({
-        status: "UNVERIFIED",
-        subject: name,
-        message: `${name}: host ${target.host} does not resolve from ${probes.hostname()} (${identity.error})`,
-        data: { service: name, host: target.host, port: target.port },
-        evidence: [evidence],
-        toVerify: `run gauntlet where ${target.host} resolves, or write its address in services.${name}.url`,
-      });
-      continue;
-    }
-    if (identity.local) {
-      findings.push(await judgeLocal(ctx, name, base, identity, await listenerTable(), probes));
-    } else {
-      findings.push(await judgeRemote(ctx, name, base, identity, probes));
-    }
+    // Added only once complete: a partial observation kept before a timeout must not hold a half-probed service.
+    observation.services.push(seen);
+    ctx.keepPartial(observation);
   }
-  return findings;
+  return observation;
 }
 
-interface TargetBase {
-  service: string;
-  url: string;
-  host: string;
-  port: number;
-  portFrom: "url" | "scheme default";
-}
-
-async function judgeLocal(
+async function observeTarget(
   ctx: CheckContext,
-  name: string,
-  base: TargetBase,
-  identity: HostIdentity,
-  table: ListenerTable | Error,
+  seen: ServiceExposure,
+  target: NonNullable<ServiceExposure["target"]>,
   probes: HostProbes,
-): Promise<FindingInput> {
-  const { port } = base;
-  const data: Record<string, unknown> = { service: name, host: base.host, port };
+  listenerTable: () => Promise<ListenerTable | Error>,
+): Promise<void> {
+  const name = seen.service;
+  const base = { service: name, url: seen.url, ...target };
+  seen.from = probes.hostname();
+  const identity = await probes.identify(target.host);
+  if (identity.error) {
+    seen.resolveError = identity.error;
+    seen.evidence = await ctx.evidence.writeJson(`${name}-exposure.json`, { ...base, identity });
+    return;
+  }
+  if (!identity.local) {
+    const attempt = await probes.canConnect(target.host, target.port, CONNECT_TIMEOUT_MS, ctx.signal);
+    const latencyMs = Math.round(attempt.latencyMs * 10) / 10;
+    seen.remote = {
+      from: seen.from,
+      outcome: attempt.outcome,
+      ...(attempt.code ? { code: attempt.code } : {}),
+      latencyMs,
+    };
+    seen.evidence = await ctx.evidence.writeJson(`${name}-exposure.json`, {
+      ...base,
+      hostIsLocal: false,
+      hostAddresses: identity.addresses,
+      from: { hostname: seen.from, addresses: probes.localAddresses() },
+      connect: { ...attempt, latencyMs },
+    });
+    return;
+  }
+  const table = await listenerTable();
   if (table instanceof Error) {
-    const evidence = await ctx.evidence.writeJson(`${name}-exposure.json`, {
+    seen.local = { tableError: table.message, complete: false, unread: [], listeners: [] };
+    seen.evidence = await ctx.evidence.writeJson(`${name}-exposure.json`, {
       ...base,
       hostIsLocal: true,
       error: table.message,
     });
-    return {
-      status: "UNVERIFIED",
-      subject: name,
-      message: `${name}: cannot read the socket tables: ${table.message}`,
-      data,
-      evidence: [evidence],
-      toVerify: "run gauntlet on Linux with /proc mounted, in the network namespace of the service",
-    };
+    return;
   }
-  const matching = table.listeners.filter((l) => l.port === port);
-  // DESIGN: internal = not reachable beyond loopback or the private network. Every interface or a public address
-  // fails; a private address is reachable by the whole private network, which deserves a warning, not a pass.
-  const exposed = matching.filter((l) => l.scope === "wildcard" || l.scope === "public");
-  const privateOnly = matching.filter((l) => l.scope === "private");
-  const evidence = await ctx.evidence.writeJson(`${name}-exposure.json`, {
+  const matching = table.listeners.filter((l) => l.port === target.port);
+  seen.local = {
+    complete: table.complete,
+    unread: table.sources.filter((s) => !s.read).map((s) => `${s.path} (${s.error})`),
+    listeners: matching.map((l) => ({ endpoint: endpoint(l), scope: l.scope })),
+  };
+  seen.evidence = await ctx.evidence.writeJson(`${name}-exposure.json`, {
     ...base,
     hostIsLocal: true,
     hostAddresses: identity.addresses,
-    machine: { hostname: probes.hostname(), addresses: probes.localAddresses() },
+    machine: { hostname: seen.from, addresses: probes.localAddresses() },
     sources: table.sources,
     listeners: matching.map(describeListener),
     procLines: matching.map((l) => l.line),
   });
-  const measurements: Measurement[] = [
-    { name: "listeners", value: matching.length, unit: "sockets", evidence },
-    { name: "exposedListeners", value: exposed.length, unit: "sockets", evidence },
-  ];
-  const common = { subject: name, evidence: [evidence], measurements };
+}
 
+function judgeService(seen: ServiceExposure): FindingInput {
+  const name = seen.service;
+  const unverified = (
+    messageId: string,
+    message: string,
+    toVerify: string,
+    data: Record<string, unknown>,
+  ) => ({
+    status: "UNVERIFIED" as const,
+    messageId,
+    subject: name,
+    message,
+    data: { service: name, ...data },
+    ...(seen.evidence ? { evidence: [seen.evidence] } : {}),
+    toVerify,
+  });
+  if (!seen.url) {
+    return unverified(
+      "noUrl",
+      `${name} is internal but has no url, so there is no address to test`,
+      `give services.${name}.url (e.g. ${seen.kind}://127.0.0.1:${DEFAULT_PORTS[seen.kind] ?? 8080})`,
+      {},
+    );
+  }
+  const target = seen.target;
+  if (!target) {
+    return unverified(
+      "noPort",
+      `${name}: cannot tell the port of ${seen.url}`,
+      `write the port in services.${name}.url, e.g. ${seen.url.replace(/\/*$/, "")}:PORT`,
+      { url: seen.url },
+    );
+  }
+  const { host, port } = target;
+  if (seen.resolveError) {
+    return unverified(
+      "unresolvable",
+      `${name}: host ${host} does not resolve from ${seen.from} (${seen.resolveError})`,
+      `run gauntlet where ${host} resolves, or write its address in services.${name}.url`,
+      { host, port },
+    );
+  }
+  if (seen.remote) return judgeRemote(seen, seen.remote, target);
+  if (seen.local) return judgeLocal(seen, seen.local, target);
+  throw new Error(`the observation of ${name} has a port but no probe of it (a bug in observe)`);
+}
+
+function judgeLocal(
+  seen: ServiceExposure,
+  local: LocalExposure,
+  target: NonNullable<ServiceExposure["target"]>,
+): FindingInput {
+  const name = seen.service;
+  const { port } = target;
+  const data: Record<string, unknown> = { service: name, host: target.host, port };
+  const evidence = seen.evidence ? [seen.evidence] : [];
+  if (local.tableError !== undefined) {
+    return {
+      status: "UNVERIFIED",
+      messageId: "socketTablesUnreadable",
+      subject: name,
+      message: `${name}: cannot read the socket tables: ${local.tableError}`,
+      data,
+      evidence,
+      toVerify: "run gauntlet on Linux with /proc mounted, in the network namespace of the service",
+    };
+  }
+  // DESIGN: internal = not reachable beyond loopback or the private network. Every interface or a public address
+  // fails; a private address is reachable by the whole private network, which deserves a warning, not a pass.
+  const exposed = local.listeners.filter((l) => l.scope === "wildcard" || l.scope === "public");
+  const privateOnly = local.listeners.filter((l) => l.scope === "private");
+  const ev = seen.evidence ? { evidence: seen.evidence } : {};
+  const measurements: Measurement[] = [
+    { name: "listeners", value: local.listeners.length, unit: "sockets", ...ev },
+    { name: "exposedListeners", value: exposed.length, unit: "sockets", ...ev },
+  ];
+  const common = { subject: name, evidence, measurements };
   if (exposed.length > 0) {
-    const where = exposed.map(endpoint);
+    const where = exposed.map((l) => l.endpoint);
     return {
       ...common,
       status: "FAIL",
+      messageId: "exposed",
       message: `${name} is internal but listens on ${where.join(", ")} (every interface or a public address)`,
       data: { ...data, exposed: where },
     };
   }
   if (privateOnly.length > 0) {
-    const where = privateOnly.map(endpoint);
+    const where = privateOnly.map((l) => l.endpoint);
     return {
       ...common,
       status: "WARN",
+      messageId: "privateNetwork",
       message: `${name} is internal and listens on the private address ${where.join(", ")}: reachable from the whole private network`,
       data: { ...data, exposed: where },
     };
   }
-  if (!table.complete) {
-    const unread = table.sources.filter((s) => !s.read).map((s) => `${s.path} (${s.error})`);
+  if (!local.complete) {
     return {
       ...common,
       status: "UNVERIFIED",
-      message: `${name}: could not read ${unread.join(", ")}, so a listener on port ${port} may be missing`,
+      messageId: "socketTablesIncomplete",
+      message: `${name}: could not read ${local.unread.join(", ")}, so a listener on port ${port} may be missing`,
       data,
       toVerify: "run gauntlet with read access to /proc/net/tcp and /proc/net/tcp6",
     };
   }
-  if (matching.length === 0) {
+  if (local.listeners.length === 0) {
     return {
       ...common,
       status: "UNVERIFIED",
+      messageId: "notListening",
       message: `${name}: service not listening on port ${port}, so its exposure cannot be told`,
       data,
       toVerify: `start ${name} so that it listens on port ${port} (services.${name}.url), then run again`,
     };
   }
+  const listening = local.listeners.map((l) => l.endpoint);
   return {
     ...common,
     status: "PASS",
-    message: `${name} listens on port ${port} on loopback only (${matching.map(endpoint).join(", ")})`,
-    data: { ...data, listening: matching.map(endpoint) },
+    messageId: "loopbackOnly",
+    message: `${name} listens on port ${port} on loopback only (${listening.join(", ")})`,
+    data: { ...data, listening },
   };
 }
 
-async function judgeRemote(
-  ctx: CheckContext,
-  name: string,
-  base: TargetBase,
-  identity: HostIdentity,
-  probes: HostProbes,
-): Promise<FindingInput> {
-  const from = probes.hostname();
-  const attempt = await probes.canConnect(base.host, base.port, CONNECT_TIMEOUT_MS, ctx.signal);
-  const evidence = await ctx.evidence.writeJson(`${name}-exposure.json`, {
-    ...base,
-    hostIsLocal: false,
-    hostAddresses: identity.addresses,
-    from: { hostname: from, addresses: probes.localAddresses() },
-    connect: { ...attempt, latencyMs: Math.round(attempt.latencyMs * 10) / 10 },
-  });
-  const data = { service: name, host: base.host, port: base.port, from, outcome: attempt.outcome };
-  const measurements: Measurement[] = [
-    { name: "connectTime", value: Math.round(attempt.latencyMs * 10) / 10, unit: "ms", evidence },
-  ];
-  const common = { subject: name, data, evidence: [evidence], measurements };
-  const target = `${base.host}:${base.port}`;
-  switch (attempt.outcome) {
+function judgeRemote(
+  seen: ServiceExposure,
+  remote: RemoteExposure,
+  target: NonNullable<ServiceExposure["target"]>,
+): FindingInput {
+  const name = seen.service;
+  const { from } = remote;
+  const ev = seen.evidence ? { evidence: seen.evidence } : {};
+  const data = { service: name, host: target.host, port: target.port, from, outcome: remote.outcome };
+  const measurements: Measurement[] = [{ name: "connectTime", value: remote.latencyMs, unit: "ms", ...ev }];
+  const common = { subject: name, data, evidence: seen.evidence ? [seen.evidence] : [], measurements };
+  const where = `${target.host}:${target.port}`;
+  switch (remote.outcome) {
     case "connected":
       return {
         ...common,
         status: "FAIL",
-        message: `${name} (${target}) is internal but reachable from ${from}`,
+        messageId: "reachable",
+        message: `${name} (${where}) is internal but reachable from ${from}`,
       };
     case "refused":
     case "timeout":
@@ -270,14 +375,16 @@ async function judgeRemote(
       return {
         ...common,
         status: "PASS",
-        message: `${name} (${target}) is not reachable from ${from} (${attempt.outcome})`,
+        messageId: "unreachable",
+        message: `${name} (${where}) is not reachable from ${from} (${remote.outcome})`,
       };
     default:
       return {
         ...common,
         status: "UNVERIFIED",
-        message: `${name}: connecting to ${target} from ${from} ended with ${attempt.code ?? attempt.outcome}`,
-        toVerify: `make ${target} resolvable and routable from this machine, or run gauntlet from a machine outside ${name}'s network`,
+        messageId: "connectInconclusive",
+        message: `${name}: connecting to ${where} from ${from} ended with ${remote.code ?? remote.outcome}`,
+        toVerify: `make ${where} resolvable and routable from this machine, or run gauntlet from a machine outside ${name}'s network`,
       };
   }
 }

@@ -1,5 +1,6 @@
-// Data integrity across a fault: write a marker before, read it back after. Real clients (ioredis, pg) against the
-// datastore's own URL; the marker is removed afterwards so the canary leaves nothing behind.
+// Data integrity across a fault: write a marker (an acknowledged write), read it back after. Real clients (ioredis,
+// pg) against the datastore's own URL; the marker, and the table if the canary made it, are removed afterwards so the
+// canary leaves nothing behind.
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -13,11 +14,14 @@ export interface Canary {
   cleanup(): Promise<void>;
 }
 
-/** A canary for a datastore kind we can speak to, or null. */
-export function canaryFor(kind: string, url: string | undefined): Canary | null {
+/** A canary for a datastore protocol we can speak, or null. */
+export function canaryFor(
+  protocol: "redis" | "postgres" | undefined,
+  url: string | undefined,
+): Canary | null {
   if (!url) return null;
-  if (kind === "redis") return redisCanary(url);
-  if (kind === "postgres") return postgresCanary(url);
+  if (protocol === "redis") return redisCanary(url);
+  if (protocol === "postgres") return postgresCanary(url);
   return null;
 }
 
@@ -94,7 +98,12 @@ function postgresCanary(url: string): Canary {
           : { intact: false, detail: `row ${value} is gone` };
       }),
     cleanup: async () => {
-      await once((c) => c.query("DELETE FROM gauntlet_canary WHERE marker = $1", [value])).catch(() => {});
+      await once(async (c) => {
+        await c.query("DELETE FROM gauntlet_canary WHERE marker = $1", [value]);
+        // Another run's marker may still be in it: only an empty table is dropped.
+        const left = await c.query("SELECT 1 FROM gauntlet_canary LIMIT 1");
+        if (left.rowCount === 0) await c.query("DROP TABLE IF EXISTS gauntlet_canary");
+      }).catch(() => {});
     },
   };
 }

@@ -1,8 +1,8 @@
-// One chaos experiment: the steady state must hold before; the fault is injected (its undo already registered by
-// the caller, so it is rolled back on every path); probes watch it during `holdMs`; the fault is reverted; probes
-// watch until the steady state holds again or `recoverWithinMs` passes. Times are measured from the journal:
-// time to detect = injection → first failed probe; time to recover = end of the fault → steady state holds again.
-import type { Canary } from "./canary.js";
+// One chaos experiment: the steady state must hold before; a few baseline rounds record what the probes answer when
+// nothing is wrong; the fault is injected (its undo already registered by the caller, so it is rolled back on every
+// path); probes watch it during `holdMs`; the fault is reverted; probes watch until the steady state holds again or
+// `recoverWithinMs` passes. Times come from the journal: time to detect = injection → first failed probe; time to
+// recover = end of the fault → first round of the final healthy streak.
 import { Journal, type Phase } from "./journal.js";
 import { type Probe, probeAll } from "./steadyState.js";
 
@@ -16,20 +16,26 @@ export interface ExperimentPlan {
   /** How long the fault stays before revert; 0 for instant faults. */
   holdMs: number;
   recoverWithinMs: number;
-  canary?: Canary | null;
   signal: AbortSignal;
   /** Wait this long for the steady state before giving up on the experiment; default 10 s. */
   steadyWithinMs?: number;
+  /** Probe rounds recorded after the steady state holds and before the fault; default 3. */
+  baselineRounds?: number;
   /** Probe interval; default 200 ms. */
   intervalMs?: number;
   /** Consecutive rounds the steady state must hold to count as recovered; default 2. */
   holdRounds?: number;
+  /** Skip the recovery watch (a sensitivity test only needs the fault window). */
+  skipRecovery?: boolean;
 }
 
 export interface ExperimentResult {
   name: string;
   steadyBefore: boolean;
   injected: boolean;
+  /** Journal times (ms) of the injection and of the end of the fault (revert done, or injection returned). */
+  injectedAt: number | null;
+  endedAt: number | null;
   /** ms from injection to the first failed probe; null when no probe ever failed. */
   timeToDetectMs: number | null;
   /** ms from the end of the fault to the first round of the final streak of healthy rounds; null if it never held. */
@@ -37,7 +43,6 @@ export interface ExperimentResult {
   recovered: boolean;
   failedProbes: number;
   totalProbes: number;
-  canary: { written: boolean; intact: boolean | null; detail: string } | null;
   error?: string;
   journal: Journal;
 }
@@ -50,12 +55,13 @@ export async function runExperiment(plan: ExperimentPlan): Promise<ExperimentRes
     name: plan.name,
     steadyBefore: false,
     injected: false,
+    injectedAt: null,
+    endedAt: null,
     timeToDetectMs: null,
     timeToRecoverMs: null,
     recovered: false,
     failedProbes: 0,
     totalProbes: 0,
-    canary: null,
     journal,
   };
   const round = async (phase: Phase) => {
@@ -78,27 +84,14 @@ export async function runExperiment(plan: ExperimentPlan): Promise<ExperimentRes
     await pause(interval, plan.signal);
   }
   if (!result.steadyBefore) return result;
-
-  if (plan.canary) {
-    try {
-      await plan.canary.write();
-      result.canary = { written: true, intact: null, detail: "marker written" };
-      journal.record({
-        phase: "before",
-        kind: "canary",
-        name: plan.canary.kind,
-        ok: true,
-        detail: "marker written",
-      });
-    } catch (error) {
-      const detail = `could not write the marker: ${(error as Error).message}`;
-      result.canary = { written: false, intact: null, detail };
-      journal.record({ phase: "before", kind: "canary", name: plan.canary.kind, ok: false, detail });
-    }
+  for (let i = 0; i < (plan.baselineRounds ?? 3) && !plan.signal.aborted; i++) {
+    await pause(interval, plan.signal);
+    await round("baseline");
   }
 
   if (plan.signal.aborted) return result;
   const injectedAt = journal.now();
+  result.injectedAt = injectedAt;
   journal.record({
     phase: "during",
     kind: "action",
@@ -140,6 +133,8 @@ export async function runExperiment(plan: ExperimentPlan): Promise<ExperimentRes
     journal.record({ phase: "after", kind: "action", name: "revert", ok: true, detail: "fault removed" });
   }
   const endedAt = journal.now();
+  result.endedAt = endedAt;
+  if (plan.skipRecovery) return result;
 
   let streak = 0;
   let streakStart = 0;
@@ -161,23 +156,10 @@ export async function runExperiment(plan: ExperimentPlan): Promise<ExperimentRes
     if (journal.now() > deadline && streak === 0) break;
     await pause(interval, plan.signal);
   }
-
-  if (plan.canary && result.canary?.written) {
-    const read = await plan.canary.verify(plan.recoverWithinMs, plan.signal);
-    result.canary = { written: true, intact: read.intact, detail: read.detail };
-    journal.record({
-      phase: "after",
-      kind: "canary",
-      name: plan.canary.kind,
-      ok: read.intact,
-      detail: read.detail,
-    });
-    await plan.canary.cleanup();
-  }
   return result;
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
   if (ms <= 0 || signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);

@@ -1,9 +1,13 @@
 // A fault with its undo registered before it goes in. The undo first waits for an injection still in flight, so a
 // cancellation that lands mid-injection (the toxic request already sent, the restart half done) cannot undo first and
 // then see the fault arrive; and nothing is injected once the check's signal has fired.
-import type { RollbackRegistry } from "../../core/types.js";
 import type { ToxicControl } from "../faults/proxy/proxyClient.js";
 import type { ToxicInput } from "../faults/proxy/toxics.js";
+
+/** Where undo actions are registered (a check's rollback scope). */
+export interface UndoRegistry {
+  add(name: string, undo: () => Promise<void> | void): { runNow(): Promise<void> };
+}
 
 export interface RegisteredFault {
   inject(): Promise<void>;
@@ -12,7 +16,7 @@ export interface RegisteredFault {
 }
 
 export function registerFault(
-  rollbacks: RollbackRegistry,
+  rollbacks: UndoRegistry,
   signal: AbortSignal,
   name: string,
   inject: () => Promise<void>,
@@ -35,7 +39,7 @@ export function registerFault(
 
 /** A toxic on a fault proxy, added by inject() and removed by the registered rollback. */
 export function registerToxic(
-  rollbacks: RollbackRegistry,
+  rollbacks: UndoRegistry,
   signal: AbortSignal,
   proxy: ToxicControl,
   toxics: ToxicInput[],

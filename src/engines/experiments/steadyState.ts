@@ -1,5 +1,7 @@
 // The steady-state hypothesis of an experiment: probes that must all hold before the fault, are watched during it,
-// and must hold again after it. A probe answers one yes/no question and reports its latency.
+// and must hold again after it. A probe answers one yes/no question, reports its latency, and says what came back in a
+// comparable form, so a judge can tell a probe that noticed the fault from one that could not have.
+import { createHash } from "node:crypto";
 import { probeHttp } from "../http/probe.js";
 import { PrometheusClient } from "../prometheus/client.js";
 import type { Journal, Phase } from "./journal.js";
@@ -9,8 +11,13 @@ export interface ProbeOutcome {
   latencyMs: number;
   /** An HTTP answer of any status arrived (as opposed to a timeout, refusal or reset). */
   answered?: boolean;
+  /** What came back, comparable between rounds: `HTTP 200 #<digest of the body>`, `refused`, `PONG`. */
+  answer?: string;
   detail: string;
 }
+
+/** Bytes of a body digested for `answer`: enough to tell "ok" from "degraded" pages. */
+const ANSWER_BYTES = 4096;
 
 export interface Probe {
   name: string;
@@ -27,21 +34,24 @@ export function httpProbe(
   return {
     name,
     async run(signal) {
-      const result = await probeHttp({ url, timeoutMs, signal, maxBodyBytes: 256 });
+      const result = await probeHttp({ url, timeoutMs, signal, maxBodyBytes: ANSWER_BYTES });
       if (!result.ok) {
         return {
           ok: false,
           answered: false,
           latencyMs: round(result.elapsedMs),
+          answer: result.error.kind,
           detail: `${result.error.kind}: ${result.error.code ?? result.error.message}`,
         };
       }
       const inTime = options.maxLatencyMs === undefined || result.latencyMs <= options.maxLatencyMs;
       const ok = result.status >= 200 && result.status < 300 && inTime;
+      const digest = createHash("sha256").update(result.body).digest("hex").slice(0, 12);
       return {
         ok,
         answered: true,
         latencyMs: round(result.latencyMs),
+        answer: `HTTP ${result.status} #${digest}`,
         detail: `HTTP ${result.status}${inTime ? "" : ` slower than ${options.maxLatencyMs} ms`}`,
       };
     },
@@ -97,6 +107,7 @@ export function promqlProbe(
           ok,
           answered: true,
           latencyMs: round(performance.now() - started),
+          answer: ok ? "holds" : "broken",
           detail: values.length
             ? `values ${values.slice(0, 5).join(", ")}`
             : "no sample: the condition does not hold",
@@ -107,6 +118,7 @@ export function promqlProbe(
           ok: false,
           answered: false,
           latencyMs: round(performance.now() - started),
+          answer: "query failed",
           detail: `query failed: ${error instanceof Error ? error.message : String(error)}`,
         };
       }

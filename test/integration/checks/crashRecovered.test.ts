@@ -1,6 +1,10 @@
-// crashRecovered against real processes: the sturdy API runs under a restarting supervisor and comes back after
-// SIGKILL; the fragile one has none and stays down — FAIL with the measured figures — and the rollback restarts it.
+// crashRecovered against real processes: the sturdy API runs under Gauntlet's restarting supervisor and comes back
+// after SIGKILL — and the finding says the restart was Gauntlet's, with the fresh start's time to healthy; the fragile
+// one has none and stays down — FAIL with the measured figures — and the rollback restarts it. Redis, a datastore, is
+// crashed too (watched by PING) unless the spec excludes it with a reason; an experiment list that names only other
+// faults does not switch the crash tests off.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { recordObservation } from "../../support/judgeFixtures.js";
 import check from "../../../src/checks/resilience/crashRecovered.js";
 import { buildTargets } from "../../../src/engines/faults/targets/registry.js";
 import { NO_TARGETS } from "../../../src/engines/faults/targets/target.js";
@@ -18,16 +22,27 @@ afterEach(async () => {
 const measurement = (finding: { measurements?: { name: string; value: number }[] }, name: string) =>
   finding.measurements?.find((m) => m.name === name)?.value;
 
+const EXCLUDE_CACHE = {
+  exclude: [{ check: "crashRecovered", subject: "cache", reason: "test Redis runs unsupervised on purpose" }],
+};
+
 describe("crashRecovered", () => {
-  it("PASS: the supervised sturdy API is healthy again within the limit", async () => {
+  it("PASS: the supervised sturdy API is healthy again; the restart was Gauntlet's supervisor's", async () => {
     system = await startSystem("sturdy");
     const pidBefore = await system.targets.get("api")!.pid();
-    const { ctx, rollbacks, readEvidence } = makeCheckContext(system.spec, { targets: system.targets });
-    const findings = await check.run(ctx);
+    const spec = { ...system.spec, resilience: EXCLUDE_CACHE };
+    const { ctx, rollbacks, readEvidence } = makeCheckContext(spec, { targets: system.targets });
+    const observation = await check.observe(ctx);
     await rollbacks.runAll();
-    expect(findings).toHaveLength(1);
-    const [finding] = findings;
-    expect(finding).toMatchObject({ status: "PASS", subject: "api" });
+    recordObservation("crashRecovered", "ok.supervised-restart", observation, spec);
+    const findings = check.judge(observation, ctx.spec);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["cache", "NA", "excluded"],
+      ["api", "PASS", "recoveredBySupervisor"],
+    ]);
+    const finding = findings[1];
+    expect(finding!.message).toMatch(/Gauntlet's own supervisor/);
+    expect(measurement(finding!, "start_to_healthy")).toBeGreaterThan(0);
     const recover = measurement(finding!, "time_to_recover")!;
     expect(recover).toBeGreaterThan(0);
     expect(recover).toBeLessThan(10_000);
@@ -39,18 +54,19 @@ describe("crashRecovered", () => {
 
   it("FAIL: the unsupervised fragile API stays down; the rollback starts it again", async () => {
     system = await startSystem("fragile");
-    const { ctx, rollbacks } = makeCheckContext(
-      {
-        ...system.spec,
-        resilience: {
-          experiments: [{ name: "api-crash", target: "api", fault: "kill", recoverWithin: "2s" }],
-        },
+    const spec = {
+      ...system.spec,
+      resilience: {
+        ...EXCLUDE_CACHE,
+        experiments: [{ name: "api-crash", target: "api", fault: "kill" as const, recoverWithin: "2s" }],
       },
-      { targets: system.targets },
-    );
-    const findings = await check.run(ctx);
-    const [finding] = findings;
-    expect(finding).toMatchObject({ status: "FAIL", subject: "api" });
+    };
+    const { ctx, rollbacks } = makeCheckContext(spec, { targets: system.targets });
+    const observation = await check.observe(ctx);
+    recordObservation("crashRecovered", "ng.unsupervised", observation, spec);
+    const findings = check.judge(observation, ctx.spec);
+    const finding = findings.find((f) => f.subject === "api");
+    expect(finding).toMatchObject({ status: "FAIL", subject: "api", messageId: "notRecovered" });
     expect(finding!.message).toMatch(/not healthy again within 2\.00 s/);
     expect(measurement(finding!, "time_to_detect")).toBeLessThan(1_000);
     expect(measurement(finding!, "time_to_recover")).toBeUndefined();
@@ -60,23 +76,42 @@ describe("crashRecovered", () => {
     expect(rollbacks.pending).toBe(0);
   }, 60_000);
 
+  it("still crashes every service when the experiment list names only other faults; Redis is judged by PING", async () => {
+    system = await startSystem("sturdy");
+    const spec = {
+      ...system.spec,
+      resilience: { experiments: [{ name: "cache-blink", target: "cache", fault: "restart" as const }] },
+    };
+    const { ctx, rollbacks } = makeCheckContext(spec, { targets: system.targets });
+    expect(check.applies(ctx.spec, { allowDestructive: true })).toBe(true);
+    const findings = await check.run(ctx);
+    await rollbacks.runAll();
+    // The test Redis has no supervisor: nothing brings it back, which is the truth of this system.
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["cache", "FAIL", "notRecovered"],
+      ["api", "PASS", "recoveredBySupervisor"],
+    ]);
+    expect(findings[0]!.message).toMatch(/process kill/);
+    expect(await system.targets.get("cache")!.isRunning()).toBe(true); // the rollback started it again
+  }, 60_000);
+
   it("UNVERIFIED without a way to kill the service", async () => {
     const { ctx } = makeCheckContext({
       destructive: true,
       services: { api: { url: "http://127.0.0.1:1", health: "/healthz" } },
     });
     const [finding] = await check.run(ctx);
-    expect(finding).toMatchObject({ status: "UNVERIFIED", subject: "api" });
+    expect(finding).toMatchObject({ status: "UNVERIFIED", subject: "api", messageId: "noMethod" });
     expect(finding!.toVerify).toMatch(/control/);
   });
 });
 
-describe.skipIf(!podman())("crashRecovered against podman containers", () => {
+describe("crashRecovered against podman containers", () => {
   const names: string[] = [];
   afterAll(async () => {
     for (const name of names) {
-      await podman()!
-        .docker.getContainer(name)
+      await podman()
+        ?.docker.getContainer(name)
         .remove({ force: true })
         .catch(() => {});
     }
@@ -87,7 +122,8 @@ describe.skipIf(!podman())("crashRecovered against podman containers", () => {
     ["no", "FAIL"],
   ] as const) {
     it(`restart policy ${restart} → ${status}`, async () => {
-      const p = podman()!;
+      const p = podman();
+      if (!p) throw new Error("podman cannot run here (see stderr): scripts/install-test-deps.sh installs it");
       const port = await freePort();
       const name = `gauntlet-test-crash-${restart}-${port}`;
       names.push(name);

@@ -1,10 +1,12 @@
 // dependencyLatencyTolerated with real latency at the fault proxy: the sturdy API stays healthy with ~200 ms more per
-// Redis round trip, the probes during the fault really are slower, and the toxics are gone afterwards.
+// Redis round trip, the probes during the fault really are slower, and the toxics are gone afterwards. A static health
+// page never gets slower: the latency reached no probe, so the result is UNVERIFIED, never PASS.
 import { describe, expect, it } from "vitest";
 import check from "../../../src/checks/resilience/dependencyLatencyTolerated.js";
 import { startProxiedSystem, startProxy, startSystem } from "../../fixtures/services/system.js";
 import { makeCheckContext } from "../../support/checkContext.js";
 import { cleanupAfterEach } from "../../support/cleanups.js";
+import { recordObservation } from "../../support/judgeFixtures.js";
 
 const onCleanup = cleanupAfterEach();
 
@@ -12,21 +14,21 @@ describe("dependencyLatencyTolerated", () => {
   it("PASS for the sturdy API; probes during the fault are ≥ 200 ms slower; no toxic left", async () => {
     const setup = await startProxiedSystem("sturdy", { apiEnv: { REDIS_TIMEOUT_MS: "1000" } });
     onCleanup(setup.stop);
-    const { ctx, rollbacks, readEvidence } = makeCheckContext(
-      {
-        ...setup.system.spec,
-        resilience: {
-          experiments: [
-            { name: "cache-slow", target: "cache", fault: "latency", latency: "200ms", duration: "2s" },
-          ],
-        },
+    const spec = {
+      ...setup.system.spec,
+      resilience: {
+        experiments: [
+          { name: "cache-slow", target: "cache", fault: "latency" as const, latency: "200ms", duration: "2s" },
+        ],
+        proxies: { cache: { api: setup.proxy.apiUrl } },
       },
-      { targets: setup.system.targets },
-    );
-    (ctx.spec.resilience as Record<string, unknown>).proxies = { cache: { api: setup.proxy.apiUrl } };
-    const [finding] = await check.run(ctx);
+    };
+    const { ctx, rollbacks, readEvidence } = makeCheckContext(spec, { targets: setup.system.targets });
+    const observation = await check.observe(ctx);
     await rollbacks.runAll();
-    expect(finding, finding?.message).toMatchObject({ status: "PASS", subject: "cache" });
+    recordObservation("dependencyLatencyTolerated", "ok.slower-not-failing", observation, spec);
+    const [finding] = check.judge(observation, ctx.spec);
+    expect(finding, finding?.message).toMatchObject({ status: "PASS", subject: "cache", messageId: "tolerated" });
     expect(finding!.measurements).toContainEqual(
       expect.objectContaining({ name: "added_latency", value: 200 }),
     );
@@ -42,21 +44,21 @@ describe("dependencyLatencyTolerated", () => {
   it("FAIL when the latency exceeds the API's own Redis timeout", async () => {
     const setup = await startProxiedSystem("sturdy", { apiEnv: { REDIS_TIMEOUT_MS: "100" } });
     onCleanup(setup.stop);
-    const { ctx, rollbacks } = makeCheckContext(
-      {
-        ...setup.system.spec,
-        resilience: {
-          experiments: [
-            { name: "cache-slow", target: "cache", fault: "latency", latency: "300ms", duration: "2s" },
-          ],
-        },
+    const spec = {
+      ...setup.system.spec,
+      resilience: {
+        experiments: [
+          { name: "cache-slow", target: "cache", fault: "latency" as const, latency: "300ms", duration: "2s" },
+        ],
+        proxies: { cache: { api: setup.proxy.apiUrl } },
       },
-      { targets: setup.system.targets },
-    );
-    (ctx.spec.resilience as Record<string, unknown>).proxies = { cache: { api: setup.proxy.apiUrl } };
-    const [finding] = await check.run(ctx);
+    };
+    const { ctx, rollbacks } = makeCheckContext(spec, { targets: setup.system.targets });
+    const observation = await check.observe(ctx);
     await rollbacks.runAll();
-    expect(finding).toMatchObject({ status: "FAIL", subject: "cache" });
+    recordObservation("dependencyLatencyTolerated", "ng.times-out", observation, spec);
+    const [finding] = check.judge(observation, ctx.spec);
+    expect(finding).toMatchObject({ status: "FAIL", subject: "cache", messageId: "tooManyErrors" });
     expect(finding!.measurements).toContainEqual(
       expect.objectContaining({ name: "error_ratio_during_fault", value: 100 }),
     );
@@ -82,7 +84,7 @@ describe("dependencyLatencyTolerated", () => {
     );
     const [finding] = await check.run(ctx);
     await rollbacks.runAll();
-    expect(finding, finding?.message).toMatchObject({ status: "UNVERIFIED", subject: "cache" });
+    expect(finding, finding?.message).toMatchObject({ status: "UNVERIFIED", subject: "cache", messageId: "noTraffic" });
     expect(finding!.message).toMatch(/no traffic went through/);
     expect(unused.proxy.toxics()).toEqual([]);
   }, 60_000);
@@ -96,7 +98,28 @@ describe("dependencyLatencyTolerated", () => {
       },
     });
     const [finding] = await check.run(ctx);
-    expect(finding).toMatchObject({ status: "UNVERIFIED", subject: "cache" });
+    expect(finding).toMatchObject({ status: "UNVERIFIED", subject: "cache", messageId: "noMethod" });
     expect(finding!.toVerify).toMatch(/gauntlet proxy/);
   });
+
+  it("UNVERIFIED, never PASS: the latency does not slow a static health page", async () => {
+    const setup = await startProxiedSystem("sturdy", { apiEnv: { HEALTH_STATIC: "1" } });
+    onCleanup(setup.stop);
+    const spec = {
+      ...setup.system.spec,
+      resilience: {
+        experiments: [
+          { name: "cache-slow", target: "cache", fault: "latency" as const, latency: "200ms", duration: "2s" },
+        ],
+        proxies: { cache: { api: setup.proxy.apiUrl } },
+      },
+    };
+    const { ctx, rollbacks } = makeCheckContext(spec, { targets: setup.system.targets });
+    const observation = await check.observe(ctx);
+    await rollbacks.runAll();
+    recordObservation("dependencyLatencyTolerated", "ng.blind-health", observation, spec);
+    const [finding] = check.judge(observation, ctx.spec);
+    // Nothing the probe asks for touches Redis, so not a byte went through the proxy: the latency reached nobody.
+    expect(finding, finding?.message).toMatchObject({ status: "UNVERIFIED", messageId: "noTraffic" });
+  }, 60_000);
 });

@@ -85,9 +85,15 @@ afterAll(async () => {
 
 describe("healthEndpointsRespond against real servers", () => {
   it("reports one finding per service with health, none for the others", () => {
-    expect(findings.map((f) => f.subject).sort()).toEqual(
-      ["down", "error", "fullUrl", "ok", "redirect", "slow", "tooSlow"].sort(),
-    );
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["ok", "PASS", "healthy"],
+      ["fullUrl", "PASS", "healthy"],
+      ["error", "FAIL", "errorStatus"],
+      ["redirect", "FAIL", "redirects"],
+      ["slow", "WARN", "slow"],
+      ["tooSlow", "FAIL", "noAnswer"],
+      ["down", "FAIL", "unreachable"],
+    ]);
   });
 
   it("passes a fast 2xx, by path and by full URL, with latency and evidence", () => {

@@ -1,26 +1,28 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import check from "../../../src/checks/performance/noMemoryGrowthUnderLoad.js";
 import type { ServiceTarget } from "../../../src/engines/faults/targets/target.js";
 import { makeCheckContext } from "../../support/checkContext.js";
+import { cleanupAfterEach } from "../../support/cleanups.js";
 
 const SERVER = path.resolve(import.meta.dirname, "../../fixtures/load/memoryServer.mjs");
-let child: ChildProcess | undefined;
-afterEach(() => {
-  child?.kill("SIGKILL");
-  child = undefined;
-});
+const onCleanup = cleanupAfterEach();
 
 async function startServer(leakBytes: number): Promise<{ url: string; pid: number }> {
-  child = spawn(process.execPath, [SERVER], {
+  const child = spawn(process.execPath, [SERVER], {
     env: { LEAK_BYTES: String(leakBytes) },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const port = await new Promise<string>((resolve) =>
-    child!.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())),
-  );
+  onCleanup(() => {
+    child.kill("SIGKILL");
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`memoryServer exited with ${code} before listening`)));
+    child.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim()));
+  });
   return { url: `http://127.0.0.1:${port}`, pid: child.pid! };
 }
 
@@ -64,8 +66,7 @@ describe("noMemoryGrowthUnderLoad", () => {
     const { url } = await startServer(32 * 1024);
     const { ctx, readEvidence } = makeCheckContext(specFor(url, "20MB"));
     const [finding] = await check.run(ctx);
-    expect(finding!.status).toBe("FAIL");
-    expect(finding!.message).toMatch(/memory grows under load/);
+    expect([finding!.subject, finding!.status, finding!.messageId]).toEqual(["api", "FAIL", "grows"]);
     const growth = finding!.measurements!.find((m) => m.name === "memory growth")!.value;
     expect(growth).toBeGreaterThan(20 * 1024 * 1024);
     const evidence = JSON.parse(readEvidence(finding!.evidence![0]!));
@@ -77,16 +78,25 @@ describe("noMemoryGrowthUnderLoad", () => {
     const { url, pid } = await startServer(0);
     const target = procTarget(pid);
     const { ctx } = makeCheckContext(specFor(url, "40MB", false), { targets: { get: () => target } });
-    const [finding] = await check.run(ctx);
-    expect(finding!.status).toBe("PASS");
-    expect(finding!.message).toMatch(/process target memory|memory flat/);
+    const observation = await check.observe(ctx);
+    expect(observation.source).toBe("process target memory");
+    const [finding] = check.judge(observation, ctx.spec);
+    expect([finding!.subject, finding!.status, finding!.messageId], finding!.message).toEqual([
+      "api",
+      "PASS",
+      "flat",
+    ]);
   });
 
   it("is UNVERIFIED without any memory source", async () => {
     const { url } = await startServer(0);
     const { ctx } = makeCheckContext(specFor(url, "40MB", false));
     const [finding] = await check.run(ctx);
-    expect(finding!.status).toBe("UNVERIFIED");
+    expect([finding!.subject, finding!.status, finding!.messageId]).toEqual([
+      "api",
+      "UNVERIFIED",
+      "noMemorySource",
+    ]);
     expect(finding!.toVerify).toMatch(/control/);
   });
 });

@@ -1,5 +1,5 @@
-// A real secret in the environment: after the check, it appears in no evidence file, no finding and no log line, and
-// the run's secrets know it.
+// A real secret in the environment: after the check, it appears in no observation, evidence file, finding or log line,
+// and the run's secrets know it.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -36,13 +36,14 @@ describe("requiredEnvPresent keeps values secret", () => {
     );
     writeFileSync(path.join(ctx.specDir, ".env.example"), "DB_PASSWORD=\nSIGNING_KEY=\n");
 
-    const findings = await check.run(ctx);
+    const observation = await check.observe(ctx);
+    const findings = check.judge(observation, ctx.spec);
 
-    expect(findings.map((f) => [f.subject, f.status])).toEqual([
-      ["DB_PASSWORD", "PASS"],
-      ["api", "PASS"],
-      ["SIGNING_KEY", "FAIL"],
-      [".env.example", "WARN"],
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["DB_PASSWORD", "PASS", "set"],
+      ["api", "PASS", "set"],
+      ["SIGNING_KEY", "FAIL", "placeholder"],
+      [".env.example", "WARN", "undocumented"],
     ]);
     expect(findings[2]!.data).toMatchObject({
       set: true,
@@ -51,7 +52,9 @@ describe("requiredEnvPresent keeps values secret", () => {
     });
 
     const evidence = allEvidence(evidenceDir);
-    const output = [JSON.stringify(findings), evidence, logs.join("\n")].join("\n");
+    const output = [JSON.stringify(observation), JSON.stringify(findings), evidence, logs.join("\n")].join(
+      "\n",
+    );
     for (const value of [SECRET, SERVICE_SECRET, PLACEHOLDER]) {
       expect(output).not.toContain(value);
     }

@@ -1,5 +1,6 @@
 // The PostgreSQL canary against the real test server: a marker written before a fault reads back intact, a lost row
-// is reported lost (not "cannot tell"), an unreachable server is "could not read", and cleanup leaves nothing.
+// is reported lost (not "cannot tell"), an unreachable server is "could not read", and cleanup leaves nothing: its
+// row, and the table once no other marker is in it.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canaryFor } from "../../../src/engines/experiments/canary.js";
@@ -24,10 +25,13 @@ afterAll(async () => {
   await admin?.end();
 });
 
-async function rows(): Promise<number> {
+/** Rows in the canary table; null when the table is gone. */
+async function rows(): Promise<number | null> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    const exists = await client.query("SELECT to_regclass('gauntlet_canary') IS NOT NULL AS t");
+    if (!exists.rows[0].t) return null;
     return (await client.query("SELECT count(*)::int AS n FROM gauntlet_canary")).rows[0].n;
   } finally {
     await client.end();
@@ -37,13 +41,17 @@ async function rows(): Promise<number> {
 describe("PostgreSQL canary (real server)", () => {
   const signal = new AbortController().signal;
 
-  it("reads back intact, and cleanup removes its row", async () => {
+  it("reads back intact, and cleanup removes its row, then the empty table", async () => {
     const canary = canaryFor("postgres", url)!;
+    const other = canaryFor("postgres", url)!;
     await canary.write();
-    expect(await rows()).toBe(1);
+    await other.write();
+    expect(await rows()).toBe(2);
     expect(await canary.verify(2_000, signal)).toMatchObject({ intact: true });
     await canary.cleanup();
-    expect(await rows()).toBe(0);
+    expect(await rows()).toBe(1); // another run's marker keeps the table
+    await other.cleanup();
+    expect(await rows()).toBeNull();
   });
 
   it("reports a lost row as lost", async () => {

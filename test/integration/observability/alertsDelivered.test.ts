@@ -1,6 +1,7 @@
 // alertsDelivered against a real Alertmanager 0.25 (one per file) whose routes send the synthetic alert to Gauntlet's
 // webhook, to a receiver with no integrations (dropped), or to a pager (never posted).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import http from "node:http";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import check from "../../../src/checks/observability/alertsDelivered.js";
 import { AlertmanagerClient } from "../../../src/engines/alertmanager/client.js";
 import { makeCheckContext } from "../../support/checkContext.js";
@@ -44,11 +45,26 @@ afterAll(async () => {
 
 function context(alertReceiver?: { url: string; labels?: Record<string, string>; timeout?: string }) {
   // Through the real spec schema, so durations and defaults are what a gauntlet.yaml would give.
-  return makeCheckContext(
+  const test = makeCheckContext(
     { monitoring: { alertmanager: alertmanager.url, ...(alertReceiver ? { alertReceiver } : {}) } },
     { checkId: "alertsDelivered" },
   );
+  // The check's undo actions (close the webhook, resolve the alert) run even when the test fails before it does.
+  onTestFinished(async () => {
+    await test.rollbacks.runAll();
+  });
+  return test;
 }
+
+/** Runs the check and its undo actions, as the runner would; an undo that fails fails the test. */
+async function run(test: ReturnType<typeof context>) {
+  const findings = await check.run(test.ctx);
+  expect(await test.rollbacks.runAll()).toEqual([]);
+  return findings;
+}
+
+const verdicts = (findings: { subject?: string; status: string; messageId?: string }[]) =>
+  findings.map((f) => [f.subject, f.status, f.messageId]);
 
 async function activeAlerts(matcher: string) {
   return new AlertmanagerClient(alertmanager.url).alerts([matcher]);
@@ -56,20 +72,15 @@ async function activeAlerts(matcher: string) {
 
 describe("alertsDelivered (real Alertmanager)", () => {
   it("delivers a synthetic alert to Gauntlet's receiver, measures the time and resolves the alert", async () => {
-    const { ctx, rollbacks, readEvidence } = context({
-      url: webhookUrl,
-      labels: { gauntlet: "delivery-check" },
-    });
-    const findings = await check.run(ctx);
-    await rollbacks.runAll();
-    expect(findings).toHaveLength(1);
+    const test = context({ url: webhookUrl, labels: { gauntlet: "delivery-check" } });
+    const findings = await run(test);
+    expect(verdicts(findings)).toEqual([["alertmanager", "PASS", "delivered"]]);
     const [finding] = findings;
-    expect(finding!.status).toBe("PASS");
     const delivery = finding!.measurements!.find((m) => m.name === "alert delivery time")!;
     expect(delivery.unit).toBe("ms");
     expect(delivery.value).toBeGreaterThan(0);
     expect(delivery.value).toBeLessThan(15_000);
-    const evidence = JSON.parse(readEvidence(delivery.evidence!));
+    const evidence = JSON.parse(test.readEvidence(delivery.evidence!));
     expect(evidence).toMatchObject({ delivered: true, deliveryMs: delivery.value });
     expect(evidence.notifications[0].payload.receiver).toBe("gauntlet");
     // The rollback posted endsAt: Alertmanager no longer lists it as active.
@@ -78,21 +89,14 @@ describe("alertsDelivered (real Alertmanager)", () => {
   });
 
   it("finds the loopback webhook in Alertmanager's config when the spec names none", async () => {
-    const { ctx, rollbacks } = context();
-    const findings = await check.run(ctx);
-    await rollbacks.runAll();
-    expect(findings[0]).toMatchObject({
-      status: "PASS",
-      data: { receiverSource: "config", receiver: "gauntlet" },
-    });
+    const findings = await run(context());
+    expect(verdicts(findings)).toEqual([["alertmanager", "PASS", "delivered"]]);
+    expect(findings[0]!.data).toMatchObject({ receiverSource: "config", receiver: "gauntlet" });
   });
 
   it("fails, naming the route and the receiver, when the route drops the alert", async () => {
-    const { ctx, rollbacks } = context({ url: webhookUrl, labels: { gauntlet: "dropped" }, timeout: "4s" });
-    const findings = await check.run(ctx);
-    await rollbacks.runAll();
-    expect(findings).toHaveLength(1);
-    expect(findings[0]!.status).toBe("FAIL");
+    const findings = await run(context({ url: webhookUrl, labels: { gauntlet: "dropped" }, timeout: "4s" }));
+    expect(verdicts(findings)).toEqual([["alertmanager", "FAIL", "notDelivered"]]);
     const explanation = String(findings[0]!.data!.explanation);
     expect(explanation).toContain('route.routes[1] {gauntlet="dropped"}');
     expect(explanation).toContain('receiver "blackhole"');
@@ -101,13 +105,23 @@ describe("alertsDelivered (real Alertmanager)", () => {
   });
 
   it("does not post an alert that would page someone; routing is explained and delivery UNVERIFIED", async () => {
-    const { ctx, rollbacks } = context({ url: webhookUrl, labels: { team: "payments" } });
-    const findings = await check.run(ctx);
-    await rollbacks.runAll();
-    expect(findings[0]!.status).toBe("UNVERIFIED");
+    const findings = await run(context({ url: webhookUrl, labels: { team: "payments" } }));
+    expect(verdicts(findings)).toEqual([["alertmanager", "UNVERIFIED", "wouldNotifyPeople"]]);
     expect(findings[0]!.message).toContain("pagerduty");
     expect(findings[0]!.message).toContain('receiver "pager"');
     expect(findings[0]!.toVerify).toBeTruthy();
     expect(await activeAlerts('team="payments"')).toEqual([]);
+  });
+
+  it("is UNVERIFIED, without posting, when something else already listens on the receiver URL", async () => {
+    const squatter = http.createServer((_req, res) => res.end());
+    await new Promise<void>((resolve) =>
+      squatter.listen(Number(new URL(webhookUrl).port), "127.0.0.1", resolve),
+    );
+    onTestFinished(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+    const findings = await run(context({ url: webhookUrl, labels: { gauntlet: "delivery-check" } }));
+    expect(verdicts(findings)).toEqual([["alertmanager", "UNVERIFIED", "cannotListen"]]);
+    expect(findings[0]!.toVerify).toContain(webhookUrl);
+    expect(await activeAlerts('gauntlet="delivery-check"')).toEqual([]);
   });
 });

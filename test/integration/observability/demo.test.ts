@@ -43,6 +43,16 @@ function startNode(script: string, env: Record<string, string>): void {
   children.push(child);
 }
 
+/** Stops a demo service and waits until it is gone, so no process outlives the file. */
+async function stopNode(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 beforeAll(async () => {
   apiPort = await freePort();
   const inventoryPort = await freePort();
@@ -72,8 +82,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const child of children) child.kill("SIGTERM");
-  await Promise.all([prometheus?.stop(), alertmanager?.stop()]);
+  await Promise.all([...children.map(stopNode), prometheus?.stop(), alertmanager?.stop()]);
 });
 
 async function assess(specDir: string, variant: "sturdy" | "fragile", checks: Check[]) {
@@ -97,11 +106,18 @@ async function assess(specDir: string, variant: "sturdy" | "fragile", checks: Ch
       ? { url: `http://127.0.0.1:${webhookPort}/alerts`, labels: { gauntlet: "delivery-check" } }
       : { url: `http://127.0.0.1:${webhookPort}/alerts`, labels: { team: "shop-fragile" }, timeout: "4s" };
   const results: Record<string, FindingInput[]> = {};
-  for (const check of checks) results[check.meta.id] = await check.run(ctx);
-  await rollbacks.runAll();
+  try {
+    for (const check of checks) results[check.meta.id] = await check.run(ctx);
+  } finally {
+    // The alert webhook and the synthetic alert are undone even when a check throws.
+    expect(await rollbacks.runAll()).toEqual([]);
+  }
   expect(verdictsWithoutEvidence(Object.values(results).flat())).toEqual([]);
   return results;
 }
+
+const verdicts = (findings: FindingInput[] | undefined) =>
+  (findings ?? []).map((f) => [f.subject ?? null, f.status, f.messageId]);
 
 describe("the demo's bundled monitoring", () => {
   it("sturdy: every observability check passes against real Prometheus and Alertmanager", async () => {
@@ -124,6 +140,9 @@ describe("the demo's bundled monitoring", () => {
       alertRulesLoaded: ["PASS"],
       alertsDelivered: ["PASS"],
     });
+    expect(verdicts(results.metricsScraped)).toEqual([["api", "PASS", "scraped"]]);
+    expect(verdicts(results.alertRulesLoaded)).toEqual([["monitoring/alerts/shop.yml", "PASS", "loaded"]]);
+    expect(verdicts(results.alertsDelivered)).toEqual([["alertmanager", "PASS", "delivered"]]);
   });
 
   it("fragile: the broken expression, the missing coverage (the broken alert counts for nothing), rules not loaded and a dropped alert", async () => {
@@ -142,11 +161,15 @@ describe("the demo's bundled monitoring", () => {
       data: { missingSignals: ["errors", "latency", "saturation"] },
     });
     // ApiDown has the sturdy shop's name but another expression; ApiErrors was never loaded.
-    expect(results.alertRulesLoaded!.map((f) => [f.status, f.data?.rule ?? f.data?.missing])).toEqual([
-      ["FAIL", "ApiDown"],
-      ["FAIL", [{ group: "shop-api", rule: "ApiErrors" }]],
+    expect(verdicts(results.alertRulesLoaded)).toEqual([
+      ["monitoring/alerts/shop.yml", "FAIL", "staleExpression"],
+      ["monitoring/alerts/shop.yml", "FAIL", "notLoaded"],
     ]);
-    expect(results.alertsDelivered![0]!.status).toBe("FAIL");
+    expect(results.alertRulesLoaded!.map((f) => f.data?.rule ?? f.data?.missing)).toEqual([
+      "ApiDown",
+      [{ group: "shop-api", rule: "ApiErrors" }],
+    ]);
+    expect(verdicts(results.alertsDelivered)).toEqual([["alertmanager", "FAIL", "notDelivered"]]);
     expect(String(results.alertsDelivered![0]!.data!.explanation)).toContain('receiver "fragile-team"');
   });
 });

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import alertRulesLoaded from "../../../src/checks/observability/alertRulesLoaded.js";
 import metricsScraped from "../../../src/checks/observability/metricsScraped.js";
+import type { FindingInput } from "../../../src/core/types.js";
 import { PrometheusClient } from "../../../src/engines/prometheus/client.js";
 import { makeCheckContext } from "../../support/checkContext.js";
 import { freePort, type MonitoringProcess, pollUntil, startPrometheus } from "../../support/monitoring.js";
@@ -77,8 +78,13 @@ scrape_configs:
 
 afterAll(async () => {
   await prometheus?.stop();
-  if (api.listening) await new Promise((r) => api.close(r));
+  if (api?.listening) {
+    api.closeAllConnections();
+    await new Promise((r) => api.close(r));
+  }
 });
+
+const verdicts = (findings: FindingInput[]) => findings.map((f) => [f.subject, f.status, f.messageId]);
 
 function scrapedContext() {
   return makeCheckContext({
@@ -96,16 +102,15 @@ describe("metricsScraped (real Prometheus)", () => {
   it("passes a scraped service with a fresh sample and fails a down target and a service that is no target", async () => {
     const { ctx } = scrapedContext();
     const findings = await metricsScraped.run(ctx);
-    expect(findings.map((f) => [f.subject, f.status])).toEqual([
-      ["api", "PASS"],
-      ["ghost", "FAIL"],
-      ["stranger", "FAIL"],
+    expect(verdicts(findings)).toEqual([
+      ["api", "PASS", "scraped"],
+      ["ghost", "FAIL", "targetDown"],
+      ["stranger", "FAIL", "notATarget"],
     ]);
     const age = findings[0]!.measurements!.find((m) => m.name === "newest sample age")!;
     expect(age.unit).toBe("s");
     expect(age.value).toBeLessThan(10);
     expect(findings[1]!.data).toMatchObject({ health: "down", job: "ghost" });
-    expect(findings[2]!.message).toContain("not a Prometheus scrape target");
   });
 
   it("does not take a same-host target on another port for the service, even with the same job name", async () => {
@@ -114,8 +119,24 @@ describe("metricsScraped (real Prometheus)", () => {
       monitoring: { prometheus: prometheus.url },
     });
     const findings = await metricsScraped.run(ctx);
-    expect(findings).toMatchObject([{ subject: "api", status: "FAIL" }]);
+    expect(verdicts(findings)).toEqual([["api", "FAIL", "notATarget"]]);
     expect(findings[0]!.message).toContain(`job="api" ${apiUrl}/metrics`);
+  });
+
+  it("finds a service scraped under another job name by services.<name>.job when the host is spelled differently", async () => {
+    // The spec names the host as clients see it; Prometheus scrapes the same process by IP, under job "api".
+    const metrics = `${apiUrl.replace("127.0.0.1", "shop.gauntlet.test")}/metrics`;
+    const { ctx } = makeCheckContext({
+      services: { shop: { url: "http://shop.gauntlet.test", metrics, job: "api" }, unnamed: { metrics } },
+      monitoring: { prometheus: prometheus.url },
+    });
+    const findings = await metricsScraped.run(ctx);
+    expect(verdicts(findings)).toEqual([
+      ["shop", "PASS", "scraped"],
+      ["unnamed", "FAIL", "notATarget"],
+    ]);
+    expect(findings[0]!.data).toMatchObject({ job: "api", targetJob: "api", health: "up" });
+    expect(findings[1]!.message).toContain('job="unnamed"');
   });
 
   it("fails with target down once the service stops", async () => {
@@ -129,8 +150,8 @@ describe("metricsScraped (real Prometheus)", () => {
     );
     const { ctx } = scrapedContext();
     const findings = await metricsScraped.run(ctx);
-    expect(findings[0]).toMatchObject({ subject: "api", status: "FAIL", data: { health: "down" } });
-    expect(findings[0]!.message).toContain("is down");
+    expect(verdicts(findings)[0]).toEqual(["api", "FAIL", "targetDown"]);
+    expect(findings[0]!.data).toMatchObject({ health: "down" });
   });
 });
 
@@ -141,9 +162,9 @@ describe("alertRulesLoaded (real Prometheus)", () => {
       { specDir: prometheus.dir },
     );
     const findings = await alertRulesLoaded.run(ctx);
-    expect(findings.map((f) => [f.status, f.subject, f.location?.line, f.data?.rule])).toEqual([
-      ["FAIL", "loaded.yml", 8, "BrokenAtEvaluation"],
-      ["FAIL", "not-loaded.yml", 4, undefined],
+    expect(findings.map((f) => [f.subject, f.status, f.messageId, f.location?.line, f.data?.rule])).toEqual([
+      ["loaded.yml", "FAIL", "evaluationFails", 8, "BrokenAtEvaluation"],
+      ["not-loaded.yml", "FAIL", "notLoaded", 4, undefined],
     ]);
     expect(findings[0]!.message).toMatch(/many-to-many|matching/);
     expect(findings[1]!.data!.missing).toEqual([{ group: "forgotten", rule: "NeverLoaded" }]);

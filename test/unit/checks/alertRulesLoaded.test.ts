@@ -17,11 +17,15 @@ describe("alertRulesLoaded", () => {
   it("is UNVERIFIED without a Prometheus URL or with an unreachable one", async () => {
     const rules = ["rules/golden-signals.yml"];
     const none = makeCheckContext({ monitoring: { rules } }, { specDir: fixtures });
-    expect(await check.run(none.ctx)).toMatchObject([{ status: "UNVERIFIED" }]);
+    expect((await check.run(none.ctx)).map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      [undefined, "UNVERIFIED", "noPrometheus"],
+    ]);
     const prometheus = `http://127.0.0.1:${await freePort()}`;
     const down = makeCheckContext({ monitoring: { rules, prometheus } }, { specDir: fixtures });
     const findings = await check.run(down.ctx);
-    expect(findings).toMatchObject([{ status: "UNVERIFIED", subject: "prometheus" }]);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["prometheus", "UNVERIFIED", "prometheusUnreachable"],
+    ]);
     expect(findings[0]!.toVerify).toBeTruthy();
   });
 });

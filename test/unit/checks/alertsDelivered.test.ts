@@ -16,7 +16,9 @@ describe("alertsDelivered", () => {
       monitoring: { alertmanager: `http://127.0.0.1:${await freePort()}` },
     });
     const findings = await check.run(ctx);
-    expect(findings).toMatchObject([{ status: "UNVERIFIED", subject: "alertmanager" }]);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["alertmanager", "UNVERIFIED", "alertmanagerUnreachable"],
+    ]);
     expect(findings[0]!.toVerify).toContain("docs/monitoring-demo.md");
   });
 

@@ -1,7 +1,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import check, { shebangInterpreter } from "../../../src/checks/deployment/deployScriptsValid.js";
+import check, {
+  type DeployScriptsObservation,
+  shebangInterpreter,
+} from "../../../src/checks/deployment/deployScriptsValid.js";
 import { specSchema } from "../../../src/spec/schema.js";
 import { makeCheckContext } from "../../support/checkContext.js";
 
@@ -47,10 +50,11 @@ describe("deployScriptsValid run", () => {
     });
     mkdirSync(path.join(c.specDir, "scripts/folder"), { recursive: true });
     const findings = await check.run(ctx);
-    expect(findings.map((f) => [f.subject, f.status, f.location?.path])).toEqual([
-      ["scripts/missing.sh", "FAIL", "scripts/missing.sh"],
-      ["scripts/folder", "FAIL", "scripts/folder"],
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["scripts/missing.sh", "FAIL", "missing"],
+      ["scripts/folder", "FAIL", "notAFile"],
     ]);
+    expect(findings.map((f) => f.location?.path)).toEqual(["scripts/missing.sh", "scripts/folder"]);
     expect(JSON.parse(readEvidence(findings[0]!.evidence![0]!))).toMatchObject({
       exists: false,
       error: "ENOENT",
@@ -63,7 +67,21 @@ describe("deployScriptsValid run", () => {
     const findings = await check.run(ctx);
     expect(findings.length).toBeGreaterThan(0);
     expect(findings.every((f) => f.subject === "deploy.sh")).toBe(true);
-    expect(findings.find((f) => f.data?.part === "syntax")?.status).toBe("PASS");
+    expect(findings.find((f) => f.data?.part === "syntax")).toMatchObject({
+      status: "PASS",
+      messageId: "parses",
+    });
+  });
+
+  it("keeps what it saw of each script, so a timeout still judges the scripts already inspected", async () => {
+    const { ctx } = makeCheckContext({ deployment: { scripts: ["one.sh", "two.sh"] } });
+    const kept: DeployScriptsObservation[] = [];
+    ctx.keepPartial = (observation) => kept.push(structuredClone(observation as DeployScriptsObservation));
+    await check.observe(ctx);
+    expect(kept.map((o) => o.scripts.length)).toEqual([1, 2]);
+    expect(check.judge(kept[0]!, ctx.spec).map((f) => [f.subject, f.messageId])).toEqual([
+      ["one.sh", "missing"],
+    ]);
   });
 
   it("stops when the run is cancelled", async () => {

@@ -54,8 +54,9 @@ describe("healthEndpointsRespond run without a reachable target", () => {
   it("is UNVERIFIED, with what to add, for a relative health path and no url", async () => {
     const { ctx, readEvidence } = makeCheckContext({ services: { worker: { health: "/healthz" } } });
     const findings = await check.run(ctx);
-    expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatchObject({ status: "UNVERIFIED", subject: "worker" });
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["worker", "UNVERIFIED", "noUrl"],
+    ]);
     expect(findings[0]!.toVerify).toContain("services.worker.url");
     expect(JSON.parse(readEvidence(findings[0]!.evidence![0]!))).toMatchObject({ probed: false });
   });
@@ -65,7 +66,9 @@ describe("healthEndpointsRespond run without a reachable target", () => {
       services: { cache: { kind: "redis", url: "redis://127.0.0.1:6379", health: "/ping" } },
     });
     const findings = await check.run(ctx);
-    expect(findings.map((f) => [f.subject, f.status])).toEqual([["cache", "UNVERIFIED"]]);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["cache", "UNVERIFIED", "notHttp"],
+    ]);
     expect(findings[0]!.toVerify).toBeTruthy();
   });
 
@@ -74,7 +77,9 @@ describe("healthEndpointsRespond run without a reachable target", () => {
       services: { api: { url: "http://gauntlet-test.invalid:8080", health: "/healthz" } },
     });
     const findings = await check.run(ctx);
-    expect(findings.map((f) => [f.subject, f.status, f.data?.error])).toEqual([["api", "FAIL", "dns"]]);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId, f.data?.error])).toEqual([
+      ["api", "FAIL", "unreachable", "dns"],
+    ]);
   });
 
   it("stops when the run is cancelled", async () => {

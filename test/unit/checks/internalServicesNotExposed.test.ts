@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import check, {
+  type ExposureObservation,
   type HostProbes,
-  inspectInternalServices,
+  observeExposure,
   parseTarget,
   systemProbes,
 } from "../../../src/checks/security/internalServicesNotExposed.js";
@@ -62,7 +63,7 @@ const connectResult = (outcome: ConnectResult["outcome"]): ConnectResult => ({
 
 async function judge(services: SpecInput["services"], overrides: Partial<HostProbes> = {}) {
   const { ctx, readEvidence } = makeCheckContext({ services });
-  const findings = await inspectInternalServices(ctx, probes(overrides));
+  const findings = check.judge(await observeExposure(ctx, probes(overrides)), ctx.spec);
   return { findings, readEvidence };
 }
 
@@ -120,7 +121,7 @@ describe("internalServicesNotExposed judgement on this host", () => {
     const { findings, readEvidence } = await judge({
       db: { kind: "postgres", url: "postgres://127.0.0.1:5432/app", exposure: "internal" },
     });
-    expect(findings.map((f) => [f.subject, f.status])).toEqual([["db", "PASS"]]);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([["db", "PASS", "loopbackOnly"]]);
     expect(findings[0]!.measurements?.map((m) => m.name)).toEqual(["listeners", "exposedListeners"]);
     const evidence = JSON.parse(readEvidence(findings[0]!.evidence![0]!));
     expect(evidence.procLines).toEqual([expect.stringMatching(/0100007F:1538/)]);
@@ -130,7 +131,7 @@ describe("internalServicesNotExposed judgement on this host", () => {
     const { findings } = await judge({
       cache: { kind: "redis", url: "redis://localhost", exposure: "internal" },
     });
-    expect(findings.map((f) => [f.subject, f.status])).toEqual([["cache", "FAIL"]]);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([["cache", "FAIL", "exposed"]]);
     expect(findings[0]!.data?.exposed).toEqual(["0.0.0.0:6379"]);
   });
 
@@ -138,7 +139,9 @@ describe("internalServicesNotExposed judgement on this host", () => {
     const { findings } = await judge({
       sessions: { kind: "memcached", url: "memcached://127.0.0.1:11211", exposure: "internal" },
     });
-    expect(findings.map((f) => [f.subject, f.status])).toEqual([["sessions", "WARN"]]);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["sessions", "WARN", "privateNetwork"],
+    ]);
     expect(findings[0]!.data?.exposed).toEqual(["10.0.0.5:11211"]);
   });
 
@@ -146,19 +149,24 @@ describe("internalServicesNotExposed judgement on this host", () => {
     const { findings } = await judge({
       db: { kind: "mysql", url: "mysql://127.0.0.1:3306/app", exposure: "internal" },
     });
-    expect(findings.map((f) => [f.subject, f.status])).toEqual([["db", "FAIL"]]);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([["db", "FAIL", "exposed"]]);
     expect(findings[0]!.data?.exposed).toEqual(["203.0.113.7:3306"]);
   });
 
   it("fails for an IPv6 wildcard even when loopback also listens", async () => {
     const { findings } = await judge({ admin: { url: "http://127.0.0.1:8080", exposure: "internal" } });
-    expect(findings[0]).toMatchObject({ status: "FAIL", subject: "admin" });
+    expect(findings[0]).toMatchObject({ status: "FAIL", subject: "admin", messageId: "exposed" });
     expect(findings[0]!.data?.exposed).toEqual(["[::]:8080"]);
   });
 
   it("is UNVERIFIED when nothing listens on the port", async () => {
     const { findings } = await judge({ db: { url: "postgres://127.0.0.1:15432/app", exposure: "internal" } });
-    expect(findings[0]).toMatchObject({ status: "UNVERIFIED", subject: "db", data: { port: 15432 } });
+    expect(findings[0]).toMatchObject({
+      status: "UNVERIFIED",
+      subject: "db",
+      messageId: "notListening",
+      data: { port: 15432 },
+    });
     expect(findings[0]!.toVerify).toBeTruthy();
   });
 
@@ -167,7 +175,11 @@ describe("internalServicesNotExposed judgement on this host", () => {
       { db: { url: "postgres://127.0.0.1:5432/app", exposure: "internal" } },
       { readListeners: async () => Promise.reject(new Error("ENOENT /proc/net/tcp")) },
     );
-    expect(findings[0]).toMatchObject({ status: "UNVERIFIED", subject: "db" });
+    expect(findings[0]).toMatchObject({
+      status: "UNVERIFIED",
+      subject: "db",
+      messageId: "socketTablesUnreadable",
+    });
     expect(findings[0]!.toVerify).toBeTruthy();
   });
 
@@ -176,7 +188,7 @@ describe("internalServicesNotExposed judgement on this host", () => {
       { db: { url: "postgres://127.0.0.1:5432/app", exposure: "internal" } },
       { readListeners: async () => table(false) },
     );
-    expect(findings[0]!.status).toBe("UNVERIFIED");
+    expect(findings[0]).toMatchObject({ status: "UNVERIFIED", messageId: "socketTablesIncomplete" });
   });
 
   it("is UNVERIFIED for an internal service without url or port", async () => {
@@ -184,10 +196,32 @@ describe("internalServicesNotExposed judgement on this host", () => {
       db: { kind: "postgres", exposure: "internal" },
       bus: { kind: "kafka", url: "kafka://broker", exposure: "internal" },
     });
-    expect(findings.map((f) => [f.subject, f.status])).toEqual([
-      ["db", "UNVERIFIED"],
-      ["bus", "UNVERIFIED"],
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["db", "UNVERIFIED", "noUrl"],
+      ["bus", "UNVERIFIED", "noPort"],
     ]);
+  });
+
+  it("keeps no password of a url in what it observed", async () => {
+    const { ctx } = makeCheckContext({
+      services: { db: { url: "postgres://app:Hunter2-pw-9f@127.0.0.1:5432/app", exposure: "internal" } },
+    });
+    const observation = await observeExposure(ctx, probes());
+    expect(JSON.stringify(observation)).not.toContain("Hunter2-pw-9f");
+    expect(check.judge(observation, ctx.spec).map((f) => f.messageId)).toEqual(["loopbackOnly"]);
+  });
+
+  it("keeps each service once probed, so a timeout still judges the services already seen", async () => {
+    const { ctx } = makeCheckContext({
+      services: {
+        db: { url: "postgres://127.0.0.1:5432/app", exposure: "internal" },
+        cache: { kind: "redis", url: "redis://localhost", exposure: "internal" },
+      },
+    });
+    const kept: string[][] = [];
+    ctx.keepPartial = (o) => kept.push((o as ExposureObservation).services.map((s) => s.service));
+    await observeExposure(ctx, probes());
+    expect(kept).toEqual([["db"], ["db", "cache"]]);
   });
 
   it("ignores public services", async () => {
@@ -209,6 +243,7 @@ describe("internalServicesNotExposed judgement of another host", () => {
     expect(findings[0]).toMatchObject({
       status: "FAIL",
       subject: "db",
+      messageId: "reachable",
       data: { from: "gauntlet-test-host" },
     });
     expect(findings[0]!.measurements?.map((m) => m.name)).toEqual(["connectTime"]);
@@ -218,7 +253,12 @@ describe("internalServicesNotExposed judgement of another host", () => {
     "passes when the connection is %s",
     async (outcome) => {
       const { findings } = await judge(remote, { canConnect: async () => connectResult(outcome) });
-      expect(findings[0]).toMatchObject({ status: "PASS", subject: "db", data: { outcome } });
+      expect(findings[0]).toMatchObject({
+        status: "PASS",
+        subject: "db",
+        messageId: "unreachable",
+        data: { outcome },
+      });
     },
   );
 
@@ -226,11 +266,11 @@ describe("internalServicesNotExposed judgement of another host", () => {
     const { findings } = await judge(remote, {
       identify: async () => ({ local: false, addresses: [], error: "ENOTFOUND" }),
     });
-    expect(findings[0]).toMatchObject({ status: "UNVERIFIED", subject: "db" });
+    expect(findings[0]).toMatchObject({ status: "UNVERIFIED", subject: "db", messageId: "unresolvable" });
   });
 
   it("is UNVERIFIED for an inconclusive connection error", async () => {
     const { findings } = await judge(remote, { canConnect: async () => connectResult("other") });
-    expect(findings[0]!.status).toBe("UNVERIFIED");
+    expect(findings[0]).toMatchObject({ status: "UNVERIFIED", messageId: "connectInconclusive" });
   });
 });

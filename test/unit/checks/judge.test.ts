@@ -1,7 +1,8 @@
 // Every check's judge, from fixture folders the secretlint way (STYLE.md): test/fixtures/judge/<checkId>/<ok|ng>.<case>/
 // holds an observation.json (what observe() saw, recorded or written by hand), an optional spec.yaml (merged into a
 // minimal spec) and expected.json, the [subject, status, messageId] of every finding. ok.* cases must judge to PASS or
-// N/A only, ng.* cases to at least one finding that is neither. UPDATE_SNAPSHOT=1 rewrites expected.json.
+// N/A only, ng.* cases to at least one finding that is neither. UPDATE_SNAPSHOT=1 rewrites expected.json of every
+// case; UPDATE_SNAPSHOT=<checkId>[,<checkId>…] only those checks' (review what it writes: it is the judgement).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,7 +12,8 @@ import { CORE_MESSAGES, type FindingInput } from "../../../src/core/types.js";
 import { specSchema } from "../../../src/spec/schema.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../../fixtures/judge");
-const update = process.env.UPDATE_SNAPSHOT === "1";
+const updating = process.env.UPDATE_SNAPSHOT ?? "";
+const update = (checkId: string) => updating === "1" || updating.split(",").includes(checkId);
 
 function specFor(dir: string) {
   const file = path.join(dir, "spec.yaml");
@@ -102,9 +104,9 @@ describe("judge fixtures", () => {
       );
       const actual = findings.map((f) => [f.subject ?? null, f.status, f.messageId]);
       const expectedFile = path.join(c.dir, "expected.json");
-      if (update || !existsSync(expectedFile)) {
+      if (update(c.checkId) || !existsSync(expectedFile)) {
         writeFileSync(expectedFile, `[\n${actual.map((row) => `  ${JSON.stringify(row)}`).join(",\n")}\n]\n`);
-        if (!update) throw new Error(`wrote ${expectedFile}: review it and run again`);
+        if (!update(c.checkId)) throw new Error(`wrote ${expectedFile}: review it and run again`);
       }
       expect(actual).toEqual(JSON.parse(readFileSync(expectedFile, "utf8")));
     });

@@ -38,10 +38,10 @@ describe("logsStructured", () => {
       { files: ["logs/*.log"] },
     );
     const findings = await check.run(ctx);
-    expect(findings.map((f) => [f.subject, f.status, f.location?.line])).toEqual([
-      ["logs/a.log", "PASS", undefined],
-      ["logs/b.log", "WARN", 41],
-      ["logs/c.log", "FAIL", 1],
+    expect(findings.map((f) => [f.subject, f.status, f.messageId, f.location?.line])).toEqual([
+      ["logs/a.log", "PASS", "structured", undefined],
+      ["logs/b.log", "WARN", "fewUnstructured", 41],
+      ["logs/c.log", "FAIL", "unstructured", 1],
     ]);
     expect(verdictsWithoutEvidence(findings)).toEqual([]);
     expect(findings[2]!.data).toMatchObject({ lines: 4, bad: 3, firstBadLines: [1, 3, 4] });
@@ -57,16 +57,31 @@ describe("logsStructured", () => {
       { files: ["logs/app.log", "logs/missing-*.log"], format: "logfmt" },
     );
     const findings = await check.run(ctx);
-    expect(findings.map((f) => [f.subject, f.status])).toEqual([
-      ["logs/app.log", "PASS"],
-      ["logs/missing-*.log", "UNVERIFIED"],
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["logs/app.log", "PASS", "structured"],
+      ["logs/missing-*.log", "UNVERIFIED", "noFileMatches"],
     ]);
   });
 
   it("fails logs declared as text", async () => {
     const { ctx } = setup({}, { files: ["logs/*.log"], format: "text" });
     const findings = await check.run(ctx);
-    expect(findings).toMatchObject([{ status: "FAIL" }]);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      [undefined, "FAIL", "declaredText"],
+    ]);
     expect(verdictsWithoutEvidence(findings)).toEqual([]);
+  });
+
+  it("is UNVERIFIED for an empty file, and observes line numbers without the lines' text", async () => {
+    const { ctx } = setup(
+      { "logs/empty.log": "\n\n", "logs/secret.log": "password=hunter2 started\n" },
+      { files: ["logs/*.log"] },
+    );
+    const observation = await check.observe(ctx);
+    expect(JSON.stringify(observation)).not.toContain("hunter2");
+    expect(check.judge(observation, ctx.spec).map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["logs/empty.log", "UNVERIFIED", "emptyFile"],
+      ["logs/secret.log", "FAIL", "unstructured"],
+    ]);
   });
 });

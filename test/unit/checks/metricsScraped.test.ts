@@ -16,7 +16,9 @@ describe("metricsScraped", () => {
   it("is UNVERIFIED when the spec names no Prometheus", async () => {
     const { ctx } = makeCheckContext({ services });
     const findings = await check.run(ctx);
-    expect(findings).toMatchObject([{ status: "UNVERIFIED" }]);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      [undefined, "UNVERIFIED", "noPrometheus"],
+    ]);
     expect(findings[0]!.toVerify).toContain("monitoring.prometheus");
   });
 
@@ -24,12 +26,10 @@ describe("metricsScraped", () => {
     const prometheus = `http://127.0.0.1:${await freePort()}`;
     const { ctx } = makeCheckContext({ services, monitoring: { prometheus } });
     const findings = await check.run(ctx);
-    expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatchObject({
-      status: "UNVERIFIED",
-      subject: "prometheus",
-      data: { kind: "unreachable" },
-    });
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["prometheus", "UNVERIFIED", "prometheusUnreachable"],
+    ]);
+    expect(findings[0]!.data).toMatchObject({ kind: "unreachable" });
     expect(findings[0]!.message).toContain("connection refused");
     expect(findings[0]!.toVerify).toContain("docs/monitoring-demo.md");
   });

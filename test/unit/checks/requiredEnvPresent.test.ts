@@ -82,12 +82,13 @@ describe("requiredEnvPresent run", () => {
       { env: { DB_PASSWORD: "correct-horse-battery", API_KEY: "changeme", EMPTY: "" } },
     );
     const findings = await check.run(ctx);
-    expect(findings.map((f) => [f.subject, f.status, f.data?.placeholderRule ?? null])).toEqual([
-      ["DB_PASSWORD", "PASS", null],
-      ["API_KEY", "FAIL", "change-me-word"],
-      ["REGION", "FAIL", null],
-      ["EMPTY", "FAIL", "empty"],
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["DB_PASSWORD", "PASS", "set"],
+      ["API_KEY", "FAIL", "placeholder"],
+      ["REGION", "FAIL", "unset"],
+      ["EMPTY", "FAIL", "placeholder"],
     ]);
+    expect(findings.map((f) => f.data?.placeholderRule)).toEqual([null, "change-me-word", null, "empty"]);
     expect(findings.find((f) => f.subject === "REGION")?.data).toMatchObject({ set: false });
     expect(findings.find((f) => f.subject === "DB_PASSWORD")?.data).toMatchObject({ set: true, length: 21 });
   });
@@ -95,7 +96,7 @@ describe("requiredEnvPresent run", () => {
   it("warns about a value too short to be redacted or to be a real secret", async () => {
     const { ctx } = makeCheckContext({ deployment: { env: { required: ["PIN"] } } }, { env: { PIN: "a1b" } });
     const findings = await check.run(ctx);
-    expect(findings.map((f) => [f.subject, f.status])).toEqual([["PIN", "WARN"]]);
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([["PIN", "WARN", "tooShort"]]);
     expect(findings[0]!.data).toMatchObject({ length: 3 });
   });
 
@@ -111,10 +112,11 @@ describe("requiredEnvPresent run", () => {
       },
     });
     const findings = await check.run(ctx);
-    expect(findings.map((f) => [f.subject, f.status, f.data?.variable])).toEqual([
-      ["api", "PASS", "DB_PASSWORD"],
-      ["worker", "FAIL", "API_KEY"],
+    expect(findings.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      ["api", "PASS", "set"],
+      ["worker", "FAIL", "placeholder"],
     ]);
+    expect(findings.map((f) => f.data?.variable)).toEqual(["DB_PASSWORD", "API_KEY"]);
     expect(findings[1]!.data).toMatchObject({ placeholderRule: "your-prefix", service: "worker" });
   });
 
@@ -126,9 +128,10 @@ describe("requiredEnvPresent run", () => {
     writeFileSync(path.join(ctx.specDir, ".env.example"), "DB_PASSWORD=changeme\n# API_KEY=\n");
     const findings = await check.run(ctx);
     const drift = findings.filter((f) => f.subject === ".env.example");
-    expect(drift.map((f) => [f.status, f.data?.variable, f.location?.path])).toEqual([
-      ["WARN", "API_KEY", ".env.example"],
+    expect(drift.map((f) => [f.subject, f.status, f.messageId])).toEqual([
+      [".env.example", "WARN", "undocumented"],
     ]);
+    expect(drift.map((f) => [f.data?.variable, f.location?.path])).toEqual([["API_KEY", ".env.example"]]);
   });
 
   it("passes the example file when it documents every variable, and warns when it is missing", async () => {
@@ -138,13 +141,19 @@ describe("requiredEnvPresent run", () => {
     );
     writeFileSync(path.join(documented.ctx.specDir, ".env.example"), "export DB_PASSWORD=\n");
     const ok = await check.run(documented.ctx);
-    expect(ok.find((f) => f.subject === ".env.example")?.status).toBe("PASS");
+    expect(ok.find((f) => f.subject === ".env.example")).toMatchObject({
+      status: "PASS",
+      messageId: "exampleComplete",
+    });
 
     const missing = makeCheckContext(
       { deployment: { env: { required: ["DB_PASSWORD"], example: "config/.env.example" } } },
       { env: { DB_PASSWORD: "correct-horse-battery" } },
     );
     const warned = await check.run(missing.ctx);
-    expect(warned.find((f) => f.subject === "config/.env.example")?.status).toBe("WARN");
+    expect(warned.find((f) => f.subject === "config/.env.example")).toMatchObject({
+      status: "WARN",
+      messageId: "exampleUnreadable",
+    });
   });
 });

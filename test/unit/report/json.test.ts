@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ASSESSMENT_SCHEMA_VERSION } from "../../../src/core/assessment.js";
 import { isReportFormat, REPORT_FILES, render } from "../../../src/report/index.js";
-import { sampleAssessment, signedSampleAssessment } from "../../fixtures/assessment.js";
+import { REDACTED } from "../../../src/secrets/redactor.js";
+import {
+  FIXTURE_DB_PASSWORD,
+  legacySampleAssessment,
+  sampleAssessment,
+  signedSampleAssessment,
+} from "../../fixtures/assessment.js";
 
 /** Field paths such as `checks[].findings[].measurements[].evidence`; maps (data, counts, weights) stop the walk. */
 function fieldPaths(value: unknown, prefix = "", out = new Set<string>()): Set<string> {
@@ -22,9 +28,12 @@ describe("JSON report", () => {
   it("is the Assessment itself, pretty-printed with 2 spaces and keys in object order", () => {
     const assessment = sampleAssessment();
     const output = render("json", assessment);
-    expect(output).toBe(`${JSON.stringify(assessment, null, 2)}\n`);
+    // The one difference: the URL password in a finding's message, masked by its shape.
+    const expected = JSON.stringify(assessment, null, 2).replace(FIXTURE_DB_PASSWORD, REDACTED);
+    expect(expected).not.toContain(FIXTURE_DB_PASSWORD);
+    expect(output).toBe(`${expected}\n`);
     const parsed = JSON.parse(output);
-    expect(parsed).toEqual(assessment);
+    expect(parsed).toEqual(JSON.parse(expected));
     expect(Object.keys(parsed)).toEqual(Object.keys(assessment));
     expect(parsed.schemaVersion).toBe(ASSESSMENT_SCHEMA_VERSION);
   });
@@ -34,6 +43,19 @@ describe("JSON report", () => {
     const paths = new Set([...fieldPaths(sampleAssessment()), ...fieldPaths(signedSampleAssessment())]);
     const missing = [...paths].filter((path) => !doc.includes(`\`${path}\``));
     expect(missing).toEqual([]);
+  });
+
+  it("writes exclusions and messageIds, and leaves both out for a run stored before them", () => {
+    const parsed = JSON.parse(render("json", sampleAssessment()));
+    expect(parsed.exclusions.map((x: { state: string }) => x.state)).toEqual(["applied", "unused"]);
+    const ids = parsed.checks.flatMap((c: { findings: { messageId?: string }[] }) =>
+      c.findings.map((f) => f.messageId),
+    );
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.filter((id: unknown) => typeof id !== "string")).toEqual([]);
+    const legacy = JSON.parse(render("json", legacySampleAssessment()));
+    expect(legacy).not.toHaveProperty("exclusions");
+    expect(legacy.checks[0].findings[0]).not.toHaveProperty("messageId");
   });
 });
 

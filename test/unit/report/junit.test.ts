@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Assessment } from "../../../src/core/assessment.js";
 import { render } from "../../../src/report/index.js";
-import { sampleAssessment } from "../../fixtures/assessment.js";
+import { legacySampleAssessment, sampleAssessment } from "../../fixtures/assessment.js";
 
 // ── a tiny strict XML 1.0 parser: enough to prove well-formedness without a dependency ───────────────────────────
 
@@ -156,7 +156,9 @@ describe("JUnit report", () => {
 
   it("counts tests, failures (FAIL and UNVERIFIED), errors and skipped", () => {
     const root = junit();
-    expect(root.attributes).toMatchObject({ tests: "19", failures: "3", errors: "1", skipped: "4" });
+    // 18 checks, two of them split by subject (internalServicesNotExposed, networkLatencyTolerated): 20 testcases.
+    // Skipped: the four N/A checks and the subject resilience.exclude left out.
+    expect(root.attributes).toMatchObject({ tests: "20", failures: "3", errors: "1", skipped: "5" });
     const suites = all(root, "testsuite");
     expect(suites.map((s) => s.attributes.name)).toEqual([
       "deployment",
@@ -197,7 +199,7 @@ describe("JUnit report", () => {
     expect(unverified.name).toBe("failure");
     expect(unverified.attributes.type).toBe("UNVERIFIED");
     expect(unverified.text).toContain("to verify: Start Prometheus");
-    expect(only("processRestartRecovers[api]")).toEqual(["error"]);
+    expect(only("processRestartRecovers")).toEqual(["error"]);
     expect(testcase(root, "tlsModern").children[0]).toMatchObject({
       name: "skipped",
       attributes: {
@@ -208,6 +210,57 @@ describe("JUnit report", () => {
     expect(only("internalServicesNotExposed[cache]")).toEqual(["system-out"]);
     expect(waived.children[0]!.text).toContain("waived until 2026-09-30");
     expect(only("alertRulesValid[monitoring/alerts/api.yml]")).toEqual(["system-out"]);
+  });
+
+  it("skips an excluded subject with the spec's reason and lists every exclusion on the resilience suite", () => {
+    const assessment = sampleAssessment();
+    const root = junit(assessment);
+    const skipped = testcase(root, "networkLatencyTolerated[cache]").children[0]!;
+    expect(skipped.name).toBe("skipped");
+    const reason = assessment.exclusions![0]!.reason;
+    expect(skipped.attributes.message).toBe(`cache: excluded by resilience.exclude: ${reason}`);
+    // A message that does not name the reason (an older or another check's wording) gets it added, once.
+    const finding = assessment.checks
+      .find((c) => c.checkId === "networkLatencyTolerated")!
+      .findings.find((f) => f.subject === "cache")!;
+    finding.message = "cache: left out.";
+    const reworded = testcase(junit(assessment), "networkLatencyTolerated[cache]").children[0]!;
+    expect(reworded.attributes.message).toBe(`cache: left out. Excluded by the spec: ${reason}`);
+    expect(testcase(root, "networkLatencyTolerated[db]").children.map((c) => c.name)).toEqual(["system-out"]);
+
+    const properties = (suite: string) =>
+      Object.fromEntries(
+        all(all(root, "testsuite").find((s) => s.attributes.name === suite)!, "property").map((p) => [
+          p.attributes.name,
+          p.attributes.value,
+        ]),
+      );
+    expect(properties("resilience")).toMatchObject({
+      exclusions: "1 applied, 1 unused",
+      "exclusion.networkLatencyTolerated[cache]": `applied, left out 1 experiment: ${assessment.exclusions![0]!.reason}`,
+      "exclusion.overloadShedGracefully[db]": `unused, matched no planned experiment: ${assessment.exclusions![1]!.reason}`,
+    });
+    expect(Object.keys(properties("security")).filter((name) => name.startsWith("exclusion"))).toEqual([]);
+  });
+
+  it("keeps a resilience suite to carry exclusions when no resilience check is in the run", () => {
+    const assessment = sampleAssessment();
+    assessment.checks = assessment.checks.filter((c) => c.category !== "resilience");
+    const suite = all(junit(assessment), "testsuite").find((s) => s.attributes.name === "resilience")!;
+    expect(suite.attributes).toMatchObject({ tests: "0", failures: "0", errors: "0", skipped: "0" });
+    expect(all(suite, "property").map((p) => p.attributes.name)).toContain(
+      "exclusion.networkLatencyTolerated[cache]",
+    );
+  });
+
+  it("says exclusions were not recorded for a run stored before them", () => {
+    const suite = all(junit(legacySampleAssessment()), "testsuite").find(
+      (s) => s.attributes.name === "resilience",
+    )!;
+    const exclusions = all(suite, "property").filter((p) => p.attributes.name?.startsWith("exclusion"));
+    expect(exclusions.map((p) => p.attributes)).toEqual([
+      { name: "exclusions", value: "not recorded (a run stored before exclusions were kept)" },
+    ]);
   });
 
   it("keeps messages with markup characters and newlines intact", () => {

@@ -1,9 +1,9 @@
-// Secrets never leak (DESIGN principle 4). This file registers secrets with the process-wide redactor, so it stays a
-// file of its own (vitest isolates files).
+// Secrets never leak (DESIGN principle 4): registered secrets are masked in every format, and a URL password by its
+// shape even when nobody registered it.
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPORT_FILES, type ReportFormat, render } from "../../../src/report/index.js";
 import { REDACTED, Redactor } from "../../../src/secrets/redactor.js";
-import { sampleAssessment } from "../../fixtures/assessment.js";
+import { FIXTURE_DB_PASSWORD, sampleAssessment } from "../../fixtures/assessment.js";
 
 const TOKEN = "ghp_7Qx2mZk9Lw4Rt8Yv1Nb6";
 const PASSWORD = `p&ss<w0rd>"42'`;
@@ -17,6 +17,7 @@ function leakyAssessment() {
   finding.measurements![0]!.name = `errors for ${PASSWORD}`;
   check.reason = `reason with ${TOKEN}`;
   assessment.waivers[0]!.reason = `approved while ${TOKEN} was valid`;
+  assessment.exclusions![0]!.reason = `excluded while ${TOKEN} was valid`;
   assessment.roadmap[0]!.items[0]!.action = `Rotate ${PASSWORD} and ${TOKEN}`;
   return assessment;
 }
@@ -51,8 +52,17 @@ describe("redaction", () => {
     });
   }
 
+  for (const format of Object.keys(REPORT_FILES) as ReportFormat[]) {
+    it(`masks a URL password by its shape in ${REPORT_FILES[format]}, with no secret registered`, () => {
+      const output = render(format, sampleAssessment());
+      expect(output).not.toContain(FIXTURE_DB_PASSWORD);
+      expect(output).toContain(`postgres://app:${REDACTED}@db:5432/app`);
+    });
+  }
+
   it("keeps report.json parseable after redaction", () => {
     const parsed = JSON.parse(render("json", leakyAssessment(), secrets));
-    expect(parsed.checks[7].findings[0].subject).toBe(`api-${REDACTED}`);
+    const check = parsed.checks.find((c: { checkId: string }) => c.checkId === "dependencyFailureHandled");
+    expect(check.findings[0].subject).toBe(`api-${REDACTED}`);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Assessment } from "../../../src/core/assessment.js";
 import { render } from "../../../src/report/index.js";
-import { sampleAssessment } from "../../fixtures/assessment.js";
+import { legacySampleAssessment, sampleAssessment } from "../../fixtures/assessment.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: SARIF is checked structurally, field by field
 type Json = any;
@@ -47,14 +47,15 @@ describe("SARIF report", () => {
     const log = sarif();
     const run = log.runs[0];
     const statuses = run.results.map((r: Json) => `${r.ruleId}:${r.properties.status}`);
+    // Run order (non-destructive checks first, each group in id order); PASS and N/A, excluded subjects included, are not results.
     expect(statuses).toEqual([
-      "dockerfileHardened:FAIL",
-      "requiredEnvDocumented:WARN",
       "alertRulesValid:WARN",
+      "dockerfileHardened:FAIL",
+      "internalServicesNotExposed:WARN",
       "prometheusScrapesTargets:UNVERIFIED",
+      "requiredEnvDocumented:WARN",
       "dependencyFailureHandled:FAIL",
       "processRestartRecovers:ERROR",
-      "internalServicesNotExposed:WARN",
     ]);
     for (const result of run.results) {
       expect(run.tool.driver.rules[result.ruleIndex].id).toBe(result.ruleId);
@@ -128,6 +129,54 @@ describe("SARIF report", () => {
 
   it("carries the verdict and overall score on the run", () => {
     expect(sarif().runs[0].properties).toMatchObject({ verdict: "NOT READY", overall: 63.65 });
+  });
+
+  it("prints every waiver and exclusion as run properties", () => {
+    const assessment = sampleAssessment();
+    const { properties } = sarif(assessment).runs[0];
+    expect(properties.waivers).toEqual(assessment.waivers);
+    expect(properties.exclusions).toEqual(assessment.exclusions);
+    expect(properties.exclusions).toHaveLength(2);
+  });
+
+  it("reports each exclusion as a configuration notification tied to its rule; excluded subjects are not results", () => {
+    const log = sarif();
+    const run = log.runs[0];
+    const notifications: Json[] = run.invocations[0].toolConfigurationNotifications;
+    expect(notifications.map((n) => [n.associatedRule.id, n.level, n.properties.state])).toEqual([
+      ["networkLatencyTolerated", "note", "applied"],
+      ["overloadShedGracefully", "warning", "unused"],
+    ]);
+    const [applied, unused] = notifications;
+    expect(run.tool.driver.rules[applied.associatedRule.index].id).toBe("networkLatencyTolerated");
+    expect(unused.associatedRule.index).toBeUndefined(); // no such check in this run
+    expect(applied.message.text).toContain("networkLatencyTolerated for cache left out 1 experiment");
+    expect(applied.message.text).toContain("ADR-014");
+    expect(applied.locations[0].logicalLocations[0].name).toBe("cache");
+    expect(resultsOf(log, "networkLatencyTolerated")).toEqual([]);
+  });
+
+  it("gives each result its messageId and a fingerprint that survives new wording and figures", () => {
+    const [before] = resultsOf(sarif(), "dependencyFailureHandled");
+    expect(before.properties.messageId).toBe("notRecovered");
+    const rerun = sampleAssessment();
+    rerun.checks.find((c) => c.checkId === "dependencyFailureHandled")!.findings[0]!.message =
+      "needed 12.4 s";
+    const [after] = resultsOf(sarif(rerun), "dependencyFailureHandled");
+    expect(after.partialFingerprints).toEqual(before.partialFingerprints);
+    const all: Json[] = sarif().runs[0].results;
+    const prints = all.map((r) => JSON.stringify(r.partialFingerprints));
+    expect(new Set(prints).size).toBe(all.length);
+  });
+
+  it("renders a run stored before exclusions and messageIds: exclusions null, no notifications or fingerprints", () => {
+    const run = sarif(legacySampleAssessment()).runs[0];
+    expect(run.properties.exclusions).toBeNull();
+    expect(run.invocations[0].toolConfigurationNotifications).toBeUndefined();
+    for (const result of run.results) {
+      expect(result.partialFingerprints).toBeUndefined();
+      expect(result.properties.messageId).toBeUndefined();
+    }
   });
 
   it("links result measurements to evidence paths", () => {

@@ -2,7 +2,7 @@
 // checks that judge it (through ctx.shared, so a new assessment never sees an old run). Each stage's figures, encoded
 // histogram and timeline go to an evidence file.
 import type { CheckContext } from "../../../core/types.js";
-import { encodeHistogram } from "../../../engines/load/histogram.js";
+import { encodeHistogram, type Histogram, percentileMs } from "../../../engines/load/histogram.js";
 import type { LoadRequest } from "../../../engines/load/requests.js";
 import {
   type LoadRunOptions,
@@ -90,29 +90,47 @@ export function serviceLoad(ctx: CheckContext, planned: PlannedLoad): Promise<Sh
 }
 
 /** Runs load bound to a check: its abort signal stops the load, and a rollback stops it on every exit path. */
-export async function runWithContext(
+export function runWithContext(
   ctx: CheckContext,
   options: Omit<LoadRunOptions, "secrets">,
 ): Promise<LoadRunResult> {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  ctx.signal.addEventListener("abort", onAbort, { once: true });
-  if (ctx.signal.aborted) controller.abort();
-  const stop = ctx.rollbacks.add("stop load generation", () => controller.abort());
-  try {
-    return await runLoad({
+  return withStoppableLoad(ctx, "stop load generation", (signal) =>
+    runLoad({
       ...options,
       secrets: ctx.secrets,
-      signal: controller.signal,
+      signal,
       onStageStart: (stage) =>
         ctx.log.info(
           `stage ${stage.name}: ${stage.rate !== undefined ? `${stage.rate}/s` : `${stage.connections} connections`} for ${stage.duration} ms`,
         ),
-    });
+    }),
+  );
+}
+
+/** Runs `generate` with a signal that follows the check's and is aborted by a rollback on every exit path. */
+export async function withStoppableLoad<T>(
+  ctx: CheckContext,
+  rollbackName: string,
+  generate: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  if (ctx.signal.aborted) controller.abort();
+  const stop = ctx.rollbacks.add(rollbackName, () => controller.abort());
+  try {
+    return await generate(controller.signal);
   } finally {
     ctx.signal.removeEventListener("abort", onAbort);
     await stop.runNow();
   }
+}
+
+/** Latency at each percentile (ms), keyed by the percentile as written (`"99.9"`), for an observation to carry. */
+export function latencyAt(histogram: Histogram, percentiles: Iterable<number>): Record<string, number> {
+  const at: Record<string, number> = {};
+  for (const p of [...new Set(percentiles)].sort((a, b) => a - b)) at[String(p)] = percentileMs(histogram, p);
+  return at;
 }
 
 export function stageEvidence(stage: LoadRunResult["stages"][number]) {

@@ -59,3 +59,11 @@ export function remoteToxics(baseUrl: string): ToxicControl {
     },
   };
 }
+
+/**
+ * A proxy's byte counter, or null when it cannot be read: an experiment at a fault proxy proves something only if the
+ * dependants' traffic goes through it.
+ */
+export async function proxyTraffic(proxy: Pick<ToxicControl, "traffic">): Promise<number | null> {
+  return proxy.traffic().catch(() => null);
+}

@@ -29,11 +29,10 @@ export class CommandsControl implements ServiceTarget {
     this.#env = options.env ?? process.env;
   }
 
-  /** Without a pid command Gauntlet cannot look, and assumes the service runs. */
-  async isRunning(): Promise<boolean> {
-    if (!this.commands.pid) return true;
-    const pid = await this.pid();
-    return pid !== undefined && (await alive(pid));
+  /** Without a pid command Gauntlet cannot look: unknown, never "running" (a killed service would stay down). */
+  async isRunning(): Promise<boolean | undefined> {
+    if (!this.commands.pid) return undefined;
+    return (await this.pid()) !== undefined;
   }
 
   async kill(): Promise<void> {
@@ -68,11 +67,12 @@ export class CommandsControl implements ServiceTarget {
     await this.#signal("SIGCONT", "resume", "give control.commands.pid so Gauntlet can SIGCONT the process");
   }
 
+  /** The live process the pid command names; a stale pid file (left by a crash) names none. */
   async pid(): Promise<number | undefined> {
     if (!this.commands.pid) return undefined;
     const result = await this.#shell(this.commands.pid);
     const pid = Number.parseInt(result.stdout.trim().split(/\s+/)[0] ?? "", 10);
-    return result.exitCode === 0 && pid > 0 ? pid : undefined;
+    return result.exitCode === 0 && pid > 0 && (await alive(pid)) ? pid : undefined;
   }
 
   async memoryBytes(): Promise<number | undefined> {

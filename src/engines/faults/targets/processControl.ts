@@ -8,10 +8,16 @@ export class ProcessControl implements ServiceTarget {
   readonly kind = "process" as const;
   readonly service: string;
   readonly process: ProcessTarget;
+  readonly restartedBy?: "gauntlet";
 
   constructor(service: string, process: ProcessTarget) {
     this.service = service;
     this.process = process;
+    if (process.options.restart !== "never") this.restartedBy = "gauntlet";
+  }
+
+  lastStartedAt(): number | undefined {
+    return this.process.starts.at(-1);
   }
 
   async isRunning(): Promise<boolean> {
@@ -53,8 +59,9 @@ export class ProcessControl implements ServiceTarget {
     }
   }
 
+  /** Only a live process has a pid: the exited child's number must not pass for the service still running. */
   async pid(): Promise<number | undefined> {
-    return this.process.pid;
+    return this.process.isRunning() ? this.process.pid : undefined;
   }
 
   async memoryBytes(): Promise<number | undefined> {

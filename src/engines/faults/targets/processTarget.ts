@@ -26,6 +26,8 @@ const RESTART_DELAY_MS = 250;
 export class ProcessTarget extends EventEmitter {
   readonly options: ProcessTargetOptions;
   readonly exits: ExitRecord[] = [];
+  /** Epoch ms of every start (the first and each restart). */
+  readonly starts: number[] = [];
   #child: ChildProcess | null = null;
   #stopping = false;
   #log = "";
@@ -56,6 +58,7 @@ export class ProcessTarget extends EventEmitter {
   start(): void {
     if (this.isRunning()) return;
     this.#stopping = false;
+    this.starts.push(Date.now());
     const child = spawn("/bin/sh", ["-c", this.options.command], {
       cwd: path.resolve(this.options.cwd),
       env: { ...process.env, ...this.options.env },

@@ -14,10 +14,18 @@ export function buildTargets(
   env: NodeJS.ProcessEnv = process.env,
 ): TargetLookup {
   const built = new Map<string, ServiceTarget>();
+  const unavailable = (service: string): string | undefined => {
+    const kube = spec.services[service]?.control?.kubernetes;
+    // The current kube context is whatever the last `kubectl config use-context` left: never a target for faults.
+    if (kube && !kube.context) {
+      return `services.${service}.control.kubernetes has no context; Gauntlet injects faults only into a named kubeconfig context`;
+    }
+    return undefined;
+  };
   // Built lazily: a kubeconfig or socket problem must surface in the check that needs the target, not abort the run.
   const make = (name: string): ServiceTarget | undefined => {
     const control = spec.services[name]?.control;
-    if (!control) return undefined;
+    if (!control || unavailable(name)) return undefined;
     if (control.container) return new ContainerControl(name, control.container, env);
     if (control.kubernetes) return new KubernetesControl(name, control.kubernetes);
     if (control.commands)
@@ -25,6 +33,7 @@ export function buildTargets(
     return undefined;
   };
   return {
+    unavailable,
     get(service) {
       const own = supervised.get(service);
       if (own) return own;

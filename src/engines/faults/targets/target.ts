@@ -5,8 +5,8 @@ export type TargetKind = "process" | "container" | "kubernetes" | "commands";
 export interface ServiceTarget {
   readonly service: string;
   readonly kind: TargetKind;
-  /** Whether the service's process/container/pod is running now. */
-  isRunning(): Promise<boolean>;
+  /** Whether the service's process/container/pod is running now; undefined when this target cannot look. */
+  isRunning(): Promise<boolean | undefined>;
   /** Hard kill: SIGKILL, container kill, pod delete. The target's own supervisor decides whether it comes back. */
   kill(): Promise<void>;
   /** Graceful stop. */
@@ -20,6 +20,13 @@ export interface ServiceTarget {
   pid(): Promise<number | undefined>;
   /** Resident memory in bytes of everything the target runs (a process group's RSS, a container's usage). */
   memoryBytes(): Promise<number | undefined>;
+  /**
+   * Set when Gauntlet itself restarts the service after it exits (control.process with restart: always/on-failure):
+   * a crash test then measures Gauntlet's supervisor, standing in for the user's process manager.
+   */
+  readonly restartedBy?: "gauntlet";
+  /** Epoch ms of the newest start of the service, when the target saw it (a supervised process). */
+  lastStartedAt?(): number | undefined;
 }
 
 /** Thrown by a target that cannot do an operation (e.g. `commands` without a `pause` command). */
@@ -32,6 +39,8 @@ export class UnsupportedOperation extends Error {
 
 export interface TargetLookup {
   get(service: string): ServiceTarget | undefined;
+  /** Why a service that declares `control` has no target for this run (e.g. kubernetes without a context). */
+  unavailable?(service: string): string | undefined;
 }
 
 export const NO_TARGETS: TargetLookup = { get: () => undefined };
