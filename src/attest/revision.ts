@@ -1,12 +1,18 @@
 // The revision a certificate is bound to. In a git work tree: the HEAD commit, and when the tree is dirty a digest of
 // exactly what differs from HEAD (tracked changes and untracked files), so uncommitted code cannot pass as HEAD.
-// Elsewhere: one sha256 over the spec, every file it names and the code of the services it starts.
+// Elsewhere: one sha256 over what defines the system — the spec, every file it names and the code of the services it
+// starts — never over what changes by itself while the system runs (datastore data, sockets, pid files) nor over what
+// .gitignore or revision.exclude leave out (systemFiles.ts decides, and the revision records what it left out).
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Revision } from "../core/assessment.js";
 import { sha256 } from "../core/evidence.js";
-import { expandPattern, toPosix } from "../engines/files/glob.js";
+import { isInside, toPosix } from "../engines/files/glob.js";
+import { systemFiles } from "../engines/files/systemFiles.js";
+import { isDatastoreKind } from "../spec/kinds.js";
 import type { Spec } from "../spec/schema.js";
 
 const GIT_TIMEOUT_MS = 15_000;
@@ -67,7 +73,31 @@ function runGit(cwd: string, args: string[]): Promise<string | null> {
 
 async function specRevision(specPath: string, spec: Spec): Promise<Revision> {
   const specDir = path.dirname(specPath);
-  const patterns = [
+  const found = await systemFiles(namedPatterns(spec), {
+    specFile: specPath,
+    baseDir: specDir,
+    gitignoreTop: gitignoreTop(specDir, spec),
+    exclude: spec.revision?.exclude ?? [],
+  });
+  const files = found.files
+    .map((file) => ({ file, relative: toPosix(path.relative(specDir, file)) }))
+    .sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
+  // Each entry is "<path>\0<sha256 hex>\n": a path cannot hold NUL, so no two file sets hash the same way.
+  const lines: string[] = [];
+  const hashed: string[] = [];
+  for (const { file, relative } of files) {
+    const digest = await fileDigest(file);
+    // Gone between the walk and now: it does not exist today, so it is not part of the system.
+    if (digest === null) continue;
+    lines.push(`${relative}\0${digest}\n`);
+    hashed.push(relative);
+  }
+  return { kind: "spec", digest: sha256(lines.join("")), files: hashed, omitted: found.omitted };
+}
+
+/** Every path the spec names as part of the system, relative to its folder. */
+function namedPatterns(spec: Spec): string[] {
+  return [
     ...(spec.deployment?.compose ?? []),
     ...(spec.deployment?.dockerfiles ?? []),
     ...(spec.deployment?.kubernetes ?? []),
@@ -77,22 +107,27 @@ async function specRevision(specPath: string, spec: Spec): Promise<Revision> {
     ...(spec.operations?.runbooks ? [spec.operations.runbooks] : []),
     ...(spec.operations?.coverage ? [spec.operations.coverage] : []),
     ...(spec.security?.scan?.paths ?? []),
-    // The code of the services Gauntlet starts is the system itself.
+    // The code of the services Gauntlet starts is the system itself; a datastore's folder holds its data, not code.
     ...Object.values(spec.services).flatMap((svc) =>
-      svc.control?.process ? [svc.control.process.cwd ?? "."] : [],
+      svc.control?.process && !isDatastoreKind(svc.kind) ? [svc.control.process.cwd ?? "."] : [],
     ),
   ];
-  const absolute = new Set<string>([specPath]);
-  for (const pattern of patterns) {
-    for (const file of await expandPattern(specDir, pattern)) absolute.add(file);
+}
+
+/** Where .gitignore files start to apply, as at a repository's top: system.repo when it holds the spec. */
+function gitignoreTop(specDir: string, spec: Spec): string {
+  const repo = path.resolve(specDir, spec.system.repo);
+  return isInside(repo, specDir) ? repo : specDir;
+}
+
+/** sha256 of a file's content, streamed (a large file is not held in memory); null when it no longer exists. */
+async function fileDigest(file: string): Promise<string | null> {
+  const hash = createHash("sha256");
+  try {
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
   }
-  const files = [...absolute]
-    .map((file) => ({ file, relative: toPosix(path.relative(specDir, file)) }))
-    .sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
-  // Each entry is "<path>\0<sha256 hex>\n": a path cannot hold NUL, so no two file sets hash the same way.
-  const lines: string[] = [];
-  for (const { file, relative } of files) {
-    lines.push(`${relative}\0${sha256(await readFile(file))}\n`);
-  }
-  return { kind: "spec", digest: sha256(lines.join("")), files: files.map((f) => f.relative) };
+  return hash.digest("hex");
 }

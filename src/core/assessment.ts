@@ -1,6 +1,7 @@
 // The Assessment: everything one run produced. Reporters, the history store and the certificate read only this.
 // Its JSON form is report.json (schema documented in docs/report-json.md); bump ASSESSMENT_SCHEMA_VERSION on any
 // incompatible change.
+import type { OmissionReason } from "../engines/files/systemFiles.js";
 import type { Category, Effort, Finding, Risk, Status } from "./types.js";
 
 export const ASSESSMENT_SCHEMA_VERSION = 1;
@@ -118,6 +119,14 @@ export interface Revision {
   worktree?: string;
   /** Files folded into a spec digest, relative to the spec folder. */
   files?: string[];
+  /**
+   * Spec digest: what the walk left out, by reason, so a reader sees what the digest does not cover. Counts entries:
+   * a folder left out counts once (it is never read). Reasons: gitignore, revisionExclude (the spec's
+   * revision.exclude), datastoreData (PostgreSQL, Prometheus, Alertmanager, Redis, SQLite… data), runtimeState (pid
+   * files, socket locks), specialFile (sockets, FIFOs, devices), folderLink (not followed), gauntletOutput (.gauntlet/,
+   * folders holding a certificate), dependencies (node_modules), vcs (.git). Absent in older revisions.
+   */
+  omitted?: Partial<Record<OmissionReason, number>>;
 }
 
 export interface Assessment {

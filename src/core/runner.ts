@@ -252,12 +252,11 @@ function normalise(check: Check, raw: unknown, evidence: EvidenceStore): Finding
       return bug(`the check returned an invalid status ${JSON.stringify(input?.status)}`);
     }
     if (
-      input.messageId !== undefined &&
-      !Object.hasOwn(check.meta.messages, input.messageId) &&
-      !Object.hasOwn(CORE_MESSAGES, input.messageId)
+      typeof input.messageId !== "string" ||
+      (!Object.hasOwn(check.meta.messages, input.messageId) && !Object.hasOwn(CORE_MESSAGES, input.messageId))
     ) {
       return bug(
-        `the check returned messageId "${input.messageId}", which its meta does not declare (a bug)`,
+        `the check returned messageId ${JSON.stringify(input.messageId)}, which its meta does not declare (a bug)`,
       );
     }
     const cited = [...(input.evidence ?? []), ...(input.measurements ?? []).flatMap((m) => m.evidence ?? [])];

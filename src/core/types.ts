@@ -41,7 +41,7 @@ export interface Location {
 export interface FindingInput {
   status: Status;
   /** Which of the check's `meta.messages` this finding is (or one of CORE_MESSAGES for the runner's own). */
-  messageId?: string; // TRANSITION: required once every check is observe/judge
+  messageId: string;
   message: string;
   /** Values for the remediation template ({{service}} etc.) and machine-readable detail. */
   data?: Record<string, unknown>;
@@ -55,8 +55,10 @@ export interface FindingInput {
   toVerify?: string;
 }
 
-export interface Finding extends FindingInput {
+export interface Finding extends Omit<FindingInput, "messageId"> {
   checkId: string;
+  /** Always set in a new run; absent in runs stored before messageIds existed. */
+  messageId?: string;
   /** Set when a waiver turned this FAIL into a WARN. */
   waived?: { reason: string; approvedBy: string; expires: string };
 }
@@ -166,26 +168,7 @@ export interface CheckDefinition<O> {
   judge: Check<O>["judge"];
 }
 
-// TRANSITION (removed once every check is observe/judge): a check written as one run().
-interface RunDefinition {
-  meta: Omit<CheckMeta, "messages"> & { messages?: Record<string, string> };
-  applies: Check["applies"];
-  run(ctx: CheckContext): Promise<FindingInput[]>;
-}
-
-export function defineCheck<O>(definition: CheckDefinition<O> | RunDefinition): Check<O> {
-  if ("run" in definition) {
-    const run = definition.run;
-    return {
-      meta: { messages: {}, ...definition.meta },
-      applies: definition.applies,
-      observe: async () => {
-        throw new Error("not an observe/judge check");
-      },
-      judge: () => [],
-      run,
-    } as Check<O>;
-  }
+export function defineCheck<O>(definition: CheckDefinition<O>): Check<O> {
   return {
     ...definition,
     async run(ctx) {

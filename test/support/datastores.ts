@@ -223,3 +223,96 @@ export function spawnForTest(
   });
   return child;
 }
+
+export interface RunningPgbouncer {
+  port: number;
+  /** A client URL through the pooler to `database`. */
+  url: string;
+  dir: string;
+  commands: { start: string; stop: string; kill: string; restart: string; pid: string };
+}
+
+/**
+ * PgBouncer in front of `postgres`, pooling `database` in transaction mode; daemonised with a pid file and run as the
+ * postgres user when the tests run as root (it refuses to run as root).
+ */
+export async function startPgbouncer(
+  onCleanup: Cleanup,
+  postgres: RunningPostgres,
+  database: string,
+  settings: Record<string, string | number> = {},
+): Promise<RunningPgbouncer> {
+  const bin = requireTool("pgbouncer", "pgbouncer");
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-pgbouncer-"));
+  const root = process.getuid?.() === 0;
+  const as = (command: string) => (root ? `runuser -u postgres -- ${command}` : command);
+  const config = [
+    "[databases]",
+    `${database} = host=127.0.0.1 port=${postgres.port} dbname=${database} user=postgres`,
+    "[pgbouncer]",
+    "listen_addr = 127.0.0.1",
+    `listen_port = ${port}`,
+    "unix_socket_dir =",
+    "auth_type = trust",
+    `auth_file = ${dir}/userlist.txt`,
+    "pool_mode = transaction",
+    `pidfile = ${dir}/pgbouncer.pid`,
+    `logfile = ${dir}/pgbouncer.log`,
+    "admin_users = postgres",
+    "ignore_startup_parameters = extra_float_digits",
+    ...Object.entries(settings).map(([k, v]) => `${k} = ${v}`),
+    "",
+  ].join("\n");
+  writeFileSync(path.join(dir, "pgbouncer.ini"), config);
+  writeFileSync(path.join(dir, "userlist.txt"), '"postgres" ""\n');
+  if (root) {
+    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
+    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
+    for (const f of ["", "pgbouncer.ini", "userlist.txt"]) chownSync(path.join(dir, f), uid, gid);
+  }
+  const pidFile = path.join(dir, "pgbouncer.pid");
+  const start = as(`${bin} -d ${dir}/pgbouncer.ini`);
+  const stop = `kill -INT $(cat ${pidFile}); while kill -0 $(cat ${pidFile} 2>/dev/null) 2>/dev/null; do sleep 0.05; done; true`;
+  const commands = {
+    start,
+    stop,
+    kill: `kill -9 $(cat ${pidFile})`,
+    restart: `${stop}; ${start}`,
+    pid: `cat ${pidFile} 2>/dev/null`,
+  };
+  execFileSync("/bin/sh", ["-c", start], { stdio: "ignore" });
+  onCleanup(() => {
+    try {
+      execFileSync("/bin/sh", ["-c", stop], { timeout: 10_000, stdio: "ignore" });
+    } catch {
+      // gone
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await waitForPort(port);
+  return { port, url: `postgres://postgres@127.0.0.1:${port}/${database}`, dir, commands };
+}
+
+/** Runs SQL as the superuser of a test cluster (through its URL). */
+export function psql(postgres: RunningPostgres, sql: string, database = "postgres"): string {
+  return execFileSync(
+    path.join(postgres.bin, "psql"),
+    [
+      "-X",
+      "-q",
+      "-At",
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(postgres.port),
+      "-U",
+      "postgres",
+      "-d",
+      database,
+      "-c",
+      sql,
+    ],
+    { encoding: "utf8", env: { ...process.env, PGPASSWORD: "pg-test-password" } },
+  );
+}

@@ -1,10 +1,12 @@
 // Files a spec entry names: a plain path (a file, or every file under a folder) or a glob with `*`, `?` and `**`,
-// relative to the spec's folder. Used wherever the spec lists files (rule files, logs, scripts, the revision digest).
+// relative to the spec's folder. Used wherever the spec lists files (rule files, logs, scripts); the revision digest
+// walks the same patterns with its own filters (systemFiles.ts).
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 
 const SKIPPED_FOLDERS = new Set([".git", "node_modules", ".gauntlet"]);
-const CERTIFICATE_FILE = "certificate.dsse.json";
+/** A folder holding this file is Gauntlet's output (a run copied with --out), never the system. */
+export const CERTIFICATE_FILE = "certificate.dsse.json";
 
 async function isFileAt(file: string): Promise<boolean> {
   return (await stat(file).catch(() => null))?.isFile() ?? false;
@@ -16,20 +18,33 @@ async function isFileAt(file: string): Promise<boolean> {
  * exists.
  */
 export async function expandPattern(baseDir: string, pattern: string): Promise<string[]> {
-  const absolute = path.resolve(baseDir, pattern);
-  if (!/[*?]/.test(pattern)) return filesAt(absolute);
-  const segments = toPosix(absolute).split("/");
-  const firstGlob = segments.findIndex((s) => /[*?]/.test(s));
-  const root = segments.slice(0, firstGlob).join("/") || "/";
-  const matcher = globToRegExp(segments.slice(firstGlob).join("/"));
+  const glob = splitGlob(baseDir, pattern);
+  if (!glob) return filesAt(path.resolve(baseDir, pattern));
   const found: string[] = [];
-  for (const relative of await walk(root)) {
-    if (matcher.test(relative)) found.push(path.join(root, relative));
+  for (const relative of await walk(glob.root)) {
+    if (glob.matcher.test(relative)) found.push(path.join(glob.root, relative));
   }
   return found.sort();
 }
 
-function globToRegExp(glob: string): RegExp {
+export function isGlob(pattern: string): boolean {
+  return /[*?]/.test(pattern);
+}
+
+/**
+ * A glob as the folder to walk (everything before the first segment with `*` or `?`, absolute) and a matcher for
+ * paths relative to it; null for a plain path.
+ */
+export function splitGlob(baseDir: string, pattern: string): { root: string; matcher: RegExp } | null {
+  if (!isGlob(pattern)) return null;
+  const segments = toPosix(path.resolve(baseDir, pattern)).split("/");
+  const firstGlob = segments.findIndex((s) => isGlob(s));
+  const root = segments.slice(0, firstGlob).join("/") || "/";
+  return { root, matcher: globToRegExp(segments.slice(firstGlob).join("/")) };
+}
+
+/** `*` and `?` within one path segment, `**` across segments; anchored at both ends. */
+export function globToRegExp(glob: string): RegExp {
   let source = "";
   for (let i = 0; i < glob.length; i++) {
     const char = glob[i]!;
@@ -86,6 +101,15 @@ export async function walk(dir: string): Promise<string[]> {
   };
   await visit("");
   return out.sort();
+}
+
+/** Whether `file` is `dir` or lies below it (both absolute). */
+export function isInside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file);
+  return (
+    relative === "" ||
+    (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
+  );
 }
 
 export function toPosix(file: string): string {

@@ -1,5 +1,7 @@
 // Reads Prometheus rule files the way `promtool check rules` does (rulefmt: groups → rules, exactly one of alert or
-// record, an expr, known keys only), keeping every node's file position so each problem can point at its line.
+// record, an expr, known keys only, every expr valid PromQL with its types), keeping every node's file position so
+// each problem can point at its line and column. What promtool takes as empty (a null `groups:` or `rules:`, a null
+// list item) is empty here too, not a problem.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import {
@@ -13,7 +15,7 @@ import {
   type YAMLMap,
 } from "yaml";
 import { expandPattern } from "../files/glob.js";
-import { findSyntaxError } from "./promql.js";
+import { validatePromql } from "./promqlTypes.js";
 import { nodePosition, type Position, scalarValuePosition } from "./yamlPosition.js";
 
 export interface RuleDefinition {
@@ -109,12 +111,14 @@ export function parseRuleFile(source: string, file: string): RuleFile {
     problem("format", nodePosition(root, lines), "no groups: key");
     return result;
   }
+  if (isNull(groups)) return result;
   if (!isSeq(groups)) {
     problem("format", nodePosition(groups as Node, lines), "groups must be a list");
     return result;
   }
   const seenGroups = new Set<string>();
   for (const groupNode of groups.items) {
+    if (isNull(groupNode)) continue;
     const groupAt = nodePosition(groupNode as Node, lines);
     if (!isMap(groupNode)) {
       problem("format", groupAt, "each group must be a mapping with name and rules");
@@ -147,7 +151,8 @@ export function parseRuleFile(source: string, file: string): RuleFile {
     }
     result.groups.push(group);
     const rules = groupNode.get("rules", true);
-    if (rules === undefined || rules === null) continue;
+    // `rules:` with nothing after it is a null scalar, which promtool reads as no rules.
+    if (rules === undefined || isNull(rules)) continue;
     if (!isSeq(rules)) {
       problem("format", nodePosition(rules as Node, lines), `group "${name}": rules must be a list`, {
         group: name,
@@ -155,6 +160,7 @@ export function parseRuleFile(source: string, file: string): RuleFile {
       continue;
     }
     for (const [index, ruleNode] of rules.items.entries()) {
+      if (isNull(ruleNode)) continue;
       const rule = readRule(ruleNode as Node, index, name, file, source, lines, problem);
       if (rule) group.rules.push(rule);
     }
@@ -242,10 +248,10 @@ function readRule(
     problem("format", exprAt ?? at, `${where}: the rule has no expr`, extra);
     return rule;
   }
-  const syntax = findSyntaxError(expr);
-  if (syntax) {
-    const position = scalarValuePosition(source, exprNode as Scalar, syntax.offset, lines) ?? exprAt;
-    problem("promql", position, `${where}: invalid PromQL: ${syntax.message}`, extra);
+  const invalid = validatePromql(expr);
+  if (invalid) {
+    const position = scalarValuePosition(source, exprNode as Scalar, invalid.offset, lines) ?? exprAt;
+    problem("promql", position, `${where}: invalid PromQL: ${invalid.message}`, extra);
   }
   return rule;
 }
@@ -286,6 +292,10 @@ function stringMap(
   return out;
 }
 
+function isNull(node: unknown): boolean {
+  return node === null || (isScalar(node) && node.value === null);
+}
+
 function isDuration(value: string): boolean {
   return value === "0" || (value !== "" && DURATION.test(value));
 }
@@ -314,20 +324,40 @@ export interface RuleSet {
 
 /** Expands monitoring.rules patterns (relative to specDir) and parses every file once, in a stable order. */
 export async function loadRuleSet(specDir: string, patterns: string[]): Promise<RuleSet> {
+  return loadRuleFiles(await findRuleFiles(specDir, patterns));
+}
+
+export interface FoundRuleFiles {
+  /** Absolute paths, each once, in pattern order. */
+  absolute: string[];
+  /** The same files relative to the spec's folder, as problems and findings name them. */
+  display: string[];
+  /** Patterns that matched no file. */
+  unmatched: string[];
+}
+
+/** Expands monitoring.rules patterns (relative to specDir) without reading the files (e.g. to start promtool early). */
+export async function findRuleFiles(specDir: string, patterns: string[]): Promise<FoundRuleFiles> {
+  const found: FoundRuleFiles = { absolute: [], display: [], unmatched: [] };
   const seen = new Set<string>();
-  const set: RuleSet = { files: [], absolute: [], unmatched: [] };
   for (const pattern of patterns) {
     const matched = await expandPattern(specDir, pattern);
-    if (matched.length === 0) set.unmatched.push(pattern);
+    if (matched.length === 0) found.unmatched.push(pattern);
     for (const file of matched) {
       if (seen.has(file)) continue;
       seen.add(file);
-      const display = path.relative(specDir, file).split(path.sep).join("/");
-      set.absolute.push(file);
-      set.files.push(await loadRuleFile(file, display));
+      found.absolute.push(file);
+      found.display.push(path.relative(specDir, file).split(path.sep).join("/"));
     }
   }
-  return set;
+  return found;
+}
+
+/** Parses and validates every found file once, in order. */
+export async function loadRuleFiles(found: FoundRuleFiles): Promise<RuleSet> {
+  const files: RuleFile[] = [];
+  for (const [i, file] of found.absolute.entries()) files.push(await loadRuleFile(file, found.display[i]!));
+  return { files, absolute: [...found.absolute], unmatched: [...found.unmatched] };
 }
 
 /** Every rule of the set, alerting and recording. */

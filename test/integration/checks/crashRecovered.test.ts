@@ -4,13 +4,13 @@
 // crashed too (watched by PING) unless the spec excludes it with a reason; an experiment list that names only other
 // faults does not switch the crash tests off.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { recordObservation } from "../../support/judgeFixtures.js";
 import check from "../../../src/checks/resilience/crashRecovered.js";
 import { buildTargets } from "../../../src/engines/faults/targets/registry.js";
 import { NO_TARGETS } from "../../../src/engines/faults/targets/target.js";
 import { specSchema } from "../../../src/spec/schema.js";
 import { freePort, startSystem, type TestSystem } from "../../fixtures/services/system.js";
 import { makeCheckContext } from "../../support/checkContext.js";
+import { recordObservation } from "../../support/judgeFixtures.js";
 import { httpContainer, podman } from "../../support/podman.js";
 
 let system: TestSystem | undefined;
@@ -123,7 +123,8 @@ describe("crashRecovered against podman containers", () => {
   ] as const) {
     it(`restart policy ${restart} → ${status}`, async () => {
       const p = podman();
-      if (!p) throw new Error("podman cannot run here (see stderr): scripts/install-test-deps.sh installs it");
+      if (!p)
+        throw new Error("podman cannot run here (see stderr): scripts/install-test-deps.sh installs it");
       const port = await freePort();
       const name = `gauntlet-test-crash-${restart}-${port}`;
       names.push(name);
@@ -153,4 +154,35 @@ describe("crashRecovered against podman containers", () => {
       expect(await targets.get("web")!.isRunning()).toBe(true);
     }, 60_000);
   }
+});
+
+describe("crashRecovered on control.commands without a pid command", () => {
+  it("starts a killed Redis again: the rollback asks the probe, since the target cannot tell", async () => {
+    const { startRedis } = await import("../../support/datastores.js");
+    const cleanups: (() => Promise<void> | void)[] = [];
+    try {
+      const redis = await startRedis((undo) => cleanups.push(undo));
+      // kill and start only: Gauntlet cannot look whether it runs.
+      const commands = { kill: redis.commands.kill, start: redis.commands.start };
+      const input = {
+        destructive: true,
+        services: { cache: { kind: "redis" as const, url: redis.url, control: { commands } } },
+        resilience: {
+          experiments: [{ name: "c", target: "cache", fault: "kill" as const, recoverWithin: "2s" }],
+        },
+      };
+      const spec = specSchema.parse({ version: 1, system: { name: "c" }, ...input });
+      const targets = buildTargets(spec, "/tmp", NO_TARGETS);
+      const { ctx, rollbacks } = makeCheckContext(input, { targets });
+      const [finding] = await check.run(ctx);
+      await rollbacks.runAll();
+      // Nothing restarts it by itself: a FAIL, and afterwards it answers again because the rollback started it.
+      expect(finding, finding?.message).toMatchObject({ status: "FAIL", messageId: "notRecovered" });
+      const { datastoreProbe } = await import("../../../src/engines/datastores/probe.js");
+      const after = await datastoreProbe("cache", "redis", redis.url).run(new AbortController().signal);
+      expect(after.ok).toBe(true);
+    } finally {
+      for (const undo of cleanups.reverse()) await undo();
+    }
+  }, 60_000);
 });

@@ -32,7 +32,11 @@ describe("dependencyBlinkSurvived", () => {
     await rollbacks.runAll();
     recordObservation("dependencyBlinkSurvived", "ok.sturdy-reconnects", observation, system.spec);
     const [finding] = check.judge(observation, ctx.spec);
-    expect(finding, finding?.message).toMatchObject({ status: "PASS", subject: "cache", messageId: "survived" });
+    expect(finding, finding?.message).toMatchObject({
+      status: "PASS",
+      subject: "cache",
+      messageId: "survived",
+    });
     expect(finding!.message).toMatch(/noticed by api health/);
     expect(measurement(finding!, "time_to_recover")).toBeLessThan(10_000);
     expect(await system.targets.get("cache")!.pid()).not.toBe(redisPid); // it really restarted
@@ -42,7 +46,11 @@ describe("dependencyBlinkSurvived", () => {
     const system = await started("fragile");
     const spec = {
       ...system.spec,
-      resilience: { experiments: [{ name: "cache-blink", target: "cache", fault: "restart" as const, recoverWithin: "3s" }] },
+      resilience: {
+        experiments: [
+          { name: "cache-blink", target: "cache", fault: "restart" as const, recoverWithin: "3s" },
+        ],
+      },
     };
     const { ctx, rollbacks } = makeCheckContext(spec, { targets: system.targets });
     const observation = await check.observe(ctx);
@@ -119,13 +127,25 @@ describe("dependencyBlinkSurvived", () => {
       ...system.spec,
       resilience: {
         proxies: { cache: { api: api.url } },
-        experiments: [{ name: "cache-blink", target: "cache", fault: "restart" as const, duration: "1s", recoverWithin: "5s" }],
+        experiments: [
+          {
+            name: "cache-blink",
+            target: "cache",
+            fault: "restart" as const,
+            duration: "1s",
+            recoverWithin: "5s",
+          },
+        ],
       },
     };
     const { ctx, rollbacks } = makeCheckContext(spec, { targets });
     const [finding] = await check.run(ctx);
     await rollbacks.runAll();
-    expect(finding, finding?.message).toMatchObject({ status: "PASS", subject: "cache", messageId: "survived" });
+    expect(finding, finding?.message).toMatchObject({
+      status: "PASS",
+      subject: "cache",
+      messageId: "survived",
+    });
     expect(finding!.message).toMatch(/fault proxy down/);
     expect(measurement(finding!, "time_to_detect")).toBeLessThan(1_000);
     expect(proxy.toxics()).toEqual([]);
@@ -134,7 +154,10 @@ describe("dependencyBlinkSurvived", () => {
 
   it("UNVERIFIED when no traffic goes through the named fault proxy", async () => {
     const system = await started("sturdy");
-    const idle = new FaultProxy({ listen: { host: "127.0.0.1", port: 0 }, upstream: { host: "127.0.0.1", port: system.redisPort } });
+    const idle = new FaultProxy({
+      listen: { host: "127.0.0.1", port: 0 },
+      upstream: { host: "127.0.0.1", port: system.redisPort },
+    });
     await idle.start();
     const api = await startControlApi(idle, "127.0.0.1", 0);
     onCleanup(async () => {

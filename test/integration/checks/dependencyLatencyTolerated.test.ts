@@ -18,7 +18,13 @@ describe("dependencyLatencyTolerated", () => {
       ...setup.system.spec,
       resilience: {
         experiments: [
-          { name: "cache-slow", target: "cache", fault: "latency" as const, latency: "200ms", duration: "2s" },
+          {
+            name: "cache-slow",
+            target: "cache",
+            fault: "latency" as const,
+            latency: "200ms",
+            duration: "2s",
+          },
         ],
         proxies: { cache: { api: setup.proxy.apiUrl } },
       },
@@ -28,7 +34,11 @@ describe("dependencyLatencyTolerated", () => {
     await rollbacks.runAll();
     recordObservation("dependencyLatencyTolerated", "ok.slower-not-failing", observation, spec);
     const [finding] = check.judge(observation, ctx.spec);
-    expect(finding, finding?.message).toMatchObject({ status: "PASS", subject: "cache", messageId: "tolerated" });
+    expect(finding, finding?.message).toMatchObject({
+      status: "PASS",
+      subject: "cache",
+      messageId: "tolerated",
+    });
     expect(finding!.measurements).toContainEqual(
       expect.objectContaining({ name: "added_latency", value: 200 }),
     );
@@ -48,7 +58,13 @@ describe("dependencyLatencyTolerated", () => {
       ...setup.system.spec,
       resilience: {
         experiments: [
-          { name: "cache-slow", target: "cache", fault: "latency" as const, latency: "300ms", duration: "2s" },
+          {
+            name: "cache-slow",
+            target: "cache",
+            fault: "latency" as const,
+            latency: "300ms",
+            duration: "2s",
+          },
         ],
         proxies: { cache: { api: setup.proxy.apiUrl } },
       },
@@ -84,7 +100,11 @@ describe("dependencyLatencyTolerated", () => {
     );
     const [finding] = await check.run(ctx);
     await rollbacks.runAll();
-    expect(finding, finding?.message).toMatchObject({ status: "UNVERIFIED", subject: "cache", messageId: "noTraffic" });
+    expect(finding, finding?.message).toMatchObject({
+      status: "UNVERIFIED",
+      subject: "cache",
+      messageId: "noTraffic",
+    });
     expect(finding!.message).toMatch(/no traffic went through/);
     expect(unused.proxy.toxics()).toEqual([]);
   }, 60_000);
@@ -109,7 +129,13 @@ describe("dependencyLatencyTolerated", () => {
       ...setup.system.spec,
       resilience: {
         experiments: [
-          { name: "cache-slow", target: "cache", fault: "latency" as const, latency: "200ms", duration: "2s" },
+          {
+            name: "cache-slow",
+            target: "cache",
+            fault: "latency" as const,
+            latency: "200ms",
+            duration: "2s",
+          },
         ],
         proxies: { cache: { api: setup.proxy.apiUrl } },
       },

@@ -37,7 +37,11 @@ describe("dependencyOutageDegradesGracefully", () => {
     await rollbacks.runAll();
     recordObservation("dependencyOutageDegradesGracefully", "ok.fails-fast", observation, spec);
     const [finding] = check.judge(observation, ctx.spec);
-    expect(finding, finding?.message).toMatchObject({ status: "PASS", subject: "cache", messageId: "degraded" });
+    expect(finding, finding?.message).toMatchObject({
+      status: "PASS",
+      subject: "cache",
+      messageId: "degraded",
+    });
     expect(measurement(finding!, "hung_probes")).toBe(0);
     expect(measurement(finding!, "slowest_answer_during_outage")).toBeLessThan(2_000);
     expect(measurement(finding!, "time_to_detect")).toBeLessThan(1_000); // health turned 503
@@ -69,7 +73,11 @@ describe("dependencyOutageDegradesGracefully", () => {
     );
     const [finding] = await check.run(ctx);
     await rollbacks.runAll();
-    expect(finding, finding?.message).toMatchObject({ status: "PASS", subject: "cache", messageId: "degraded" });
+    expect(finding, finding?.message).toMatchObject({
+      status: "PASS",
+      subject: "cache",
+      messageId: "degraded",
+    });
     expect(finding!.message).toMatch(/process pause/);
     const journal = JSON.parse(readEvidence(finding!.evidence![0]!));
     expect(

@@ -30,7 +30,11 @@ describe("overloadShedGracefully", () => {
     await rollbacks.runAll();
     recordObservation("overloadShedGracefully", "ok.sheds", observation, spec);
     const [finding] = check.judge(observation, ctx.spec);
-    expect(finding, finding?.message).toMatchObject({ status: "PASS", subject: "api", messageId: "shedGracefully" });
+    expect(finding, finding?.message).toMatchObject({
+      status: "PASS",
+      subject: "api",
+      messageId: "shedGracefully",
+    });
     expect(measurement(finding!, "requests")).toBeGreaterThan(100);
     expect(measurement(finding!, "shed")).toBeGreaterThan(0);
     expect(measurement(finding!, "error_ratio")).toBeLessThanOrEqual(5);

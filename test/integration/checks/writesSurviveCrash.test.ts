@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import check from "../../../src/checks/resilience/writesSurviveCrash.js";
 import { buildTargets } from "../../../src/engines/faults/targets/registry.js";
 import { NO_TARGETS } from "../../../src/engines/faults/targets/target.js";
-import { specSchema, type SpecInput } from "../../../src/spec/schema.js";
+import { type SpecInput, specSchema } from "../../../src/spec/schema.js";
 import { startSystem } from "../../fixtures/services/system.js";
 import { makeCheckContext } from "../../support/checkContext.js";
 import { cleanupAfterEach } from "../../support/cleanups.js";
@@ -25,7 +25,12 @@ describe("writesSurviveCrash", () => {
   it("PASS: a Redis that fsyncs every write keeps the canary through SIGKILL", async () => {
     const system = await startSystem("sturdy");
     onCleanup(() => system.stop());
-    const spec = { ...system.spec, resilience: { experiments: [{ name: "cache-crash", target: "cache", fault: "kill" as const, recoverWithin: "10s" }] } };
+    const spec = {
+      ...system.spec,
+      resilience: {
+        experiments: [{ name: "cache-crash", target: "cache", fault: "kill" as const, recoverWithin: "10s" }],
+      },
+    };
     const { ctx, rollbacks } = makeCheckContext(spec, { targets: system.targets });
     const observation = await check.observe(ctx);
     await rollbacks.runAll();
@@ -53,20 +58,30 @@ describe("writesSurviveCrash", () => {
     const cache = makeCheckContext(cacheSpec, { targets: system.targets });
     const [finding] = await check.run(cache.ctx);
     await cache.rollbacks.runAll();
-    expect(finding, finding?.message).toMatchObject({ status: "NA", subject: "cache", messageId: "cacheLost" });
-    expect(finding!.measurements).toContainEqual(expect.objectContaining({ name: "canary_intact", value: 0 }));
+    expect(finding, finding?.message).toMatchObject({
+      status: "NA",
+      subject: "cache",
+      messageId: "cacheLost",
+    });
+    expect(finding!.measurements).toContainEqual(
+      expect.objectContaining({ name: "canary_intact", value: 0 }),
+    );
   }, 60_000);
 
   it("RDB snapshots: a graceful restart keeps the write (WARN: a crash was not tested), a crash loses it", async () => {
     const redis = await startRedis(onCleanup, { persistence: "rdb" });
     const { kill, pid, ...restartOnly } = redis.commands;
-    const graceful = { services: { cache: { kind: "redis" as const, url: redis.url, control: { commands: restartOnly } } } };
+    const graceful = {
+      services: { cache: { kind: "redis" as const, url: redis.url, control: { commands: restartOnly } } },
+    };
     const g = makeCheckContext({ destructive: true, ...graceful }, { targets: commandsTargets(graceful) });
     const [warned] = await check.run(g.ctx);
     await g.rollbacks.runAll();
     expect(warned, warned?.message).toMatchObject({ status: "WARN", messageId: "keptGracefulOnly" });
 
-    const crashable = { services: { cache: { kind: "redis" as const, url: redis.url, control: { commands: redis.commands } } } };
+    const crashable = {
+      services: { cache: { kind: "redis" as const, url: redis.url, control: { commands: redis.commands } } },
+    };
     const c = makeCheckContext({ destructive: true, ...crashable }, { targets: commandsTargets(crashable) });
     const observation = await check.observe(c.ctx);
     await c.rollbacks.runAll();
@@ -78,8 +93,13 @@ describe("writesSurviveCrash", () => {
 
   it("PASS: PostgreSQL keeps a committed row through SIGKILL of the postmaster and crash recovery", async () => {
     const pg = await startPostgres(onCleanup);
-    const input = { services: { db: { kind: "postgres" as const, url: pg.url, control: { commands: pg.commands } } } };
-    const { ctx, rollbacks } = makeCheckContext({ destructive: true, ...input }, { targets: commandsTargets(input) });
+    const input = {
+      services: { db: { kind: "postgres" as const, url: pg.url, control: { commands: pg.commands } } },
+    };
+    const { ctx, rollbacks } = makeCheckContext(
+      { destructive: true, ...input },
+      { targets: commandsTargets(input) },
+    );
     const observation = await check.observe(ctx);
     await rollbacks.runAll();
     recordObservation("writesSurviveCrash", "ok.postgres-crash-recovery", observation, input);

@@ -80,4 +80,36 @@ describe("CommandsControl", () => {
     expect(targets.get("box")?.kind).toBe("container");
     expect(targets.get("plain")).toBeUndefined();
   });
+
+  it("without a pid command it cannot tell whether the service runs, and never claims it does", async () => {
+    const target = new CommandsControl("svc", { kill: "true", start: "true" }, { cwd: "/tmp" });
+    expect(await target.isRunning()).toBeUndefined();
+  });
+
+  it("a stale pid file left by a crash names no live process", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-commands-"));
+    const child = spawn("sleep", ["30"], { stdio: "ignore" });
+    children.push(child);
+    writeFileSync(path.join(dir, "svc.pid"), String(child.pid));
+    const target = new CommandsControl("svc", { pid: "cat svc.pid" }, { cwd: dir });
+    child.kill("SIGKILL");
+    await until(() => child.exitCode !== null || child.signalCode !== null);
+    expect(await target.pid()).toBeUndefined();
+    expect(await target.isRunning()).toBe(false);
+  });
+
+  it("kubernetes without a context is no target: a fault never lands on the current context", () => {
+    const input = {
+      version: 1,
+      system: { name: "t" },
+      services: { api: { control: { kubernetes: { namespace: "prod", selector: "app=api" } } } },
+    };
+    const targets = buildTargets(specSchema.parse(input), "/tmp", NO_TARGETS);
+    expect(targets.get("api")).toBeUndefined();
+    expect(targets.unavailable?.("api")).toMatch(/no context/);
+    // With destructive: true the spec itself is refused, at the control.
+    const refused = specSchema.safeParse({ ...input, destructive: true });
+    expect(refused.success).toBe(false);
+    expect(refused.error?.issues[0]?.path).toEqual(["services", "api", "control", "kubernetes"]);
+  });
 });

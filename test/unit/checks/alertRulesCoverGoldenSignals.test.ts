@@ -1,9 +1,11 @@
-// Coverage against real rule files: complete, missing a latency alert, and alerts without a runbook.
+// Coverage against real rule files: complete, missing a latency alert, alerts without a runbook, and datastores judged
+// by their own signals with the public awesome-prometheus-alerts files, unchanged.
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import check from "../../../src/checks/observability/alertRulesCoverGoldenSignals.js";
 import { makeCheckContext } from "../../support/checkContext.js";
-import { verdictsWithoutEvidence } from "../../support/monitoring.js";
+import { freePort, verdictsWithoutEvidence } from "../../support/monitoring.js";
 
 const fixtures = path.resolve(import.meta.dirname, "../../fixtures/monitoring");
 const services = {
@@ -77,6 +79,72 @@ describe("alertRulesCoverGoldenSignals", () => {
       status: "FAIL",
       subject: "billing",
       data: { missingSignals: ["down", "errors", "latency", "saturation"] },
+    });
+  });
+
+  describe("datastores", () => {
+    /** A datastore whose exporter is not running: what it exposes is unknown, so latency cannot be judged. */
+    async function stores(rules: string[], options: { specDir?: string } = { specDir: fixtures }) {
+      const closed = `http://127.0.0.1:${await freePort()}/metrics`;
+      const { ctx } = makeCheckContext(
+        {
+          services: { cache: { kind: "redis", metrics: closed }, db: { kind: "postgres", metrics: closed } },
+          monitoring: { rules },
+        },
+        options,
+      );
+      return ctx;
+    }
+    const verdicts = (findings: { subject?: string; status: string; messageId?: string }[]) =>
+      findings.filter((f) => f.status !== "WARN").map((f) => [f.subject, f.status, f.messageId]);
+
+    it("counts the awesome-prometheus-alerts redis and postgres files, unchanged, for the signals they cover", async () => {
+      const ctx = await stores([
+        "awesome-prometheus-alerts/oliver006-redis-exporter.yml",
+        "awesome-prometheus-alerts/postgres-exporter.yml",
+      ]);
+      const findings = await check.run(ctx);
+      expect(verdictsWithoutEvidence(findings)).toEqual([]);
+      expect(verdicts(findings)).toEqual([
+        ["cache", "UNVERIFIED", "latencyUnjudged"],
+        ["db", "UNVERIFIED", "latencyUnjudged"],
+      ]);
+      const [cache, db] = findings.filter((f) => f.status === "UNVERIFIED");
+      expect(cache!.data?.signals).toMatchObject({
+        down: ["RedisDown"],
+        errors: ["RedisRejectedConnections"],
+        saturation: ["RedisOutOfSystemMemory", "RedisOutOfConfiguredMaxmemory", "RedisTooManyConnections"],
+      });
+      // The Postgres exporter's scrape-error alert names no job, and is about PostgreSQL: not a Redis error alert.
+      expect(db!.data?.signals).toMatchObject({
+        down: ["PostgresqlDown"],
+        errors: ["PostgresqlExporterError", "PostgresqlDeadLocks", "PostgresqlHighRollbackRate"],
+      });
+      expect(cache!.toVerify).toContain("latency");
+      // No runbook in the public files: every covering alert is a WARN at its line.
+      const warned = findings.filter((f) => f.subject === "cache" && f.status === "WARN");
+      expect(warned.map((f) => [f.data?.alert, f.location?.line])).toContainEqual(["RedisDown", 9]);
+    });
+
+    it("does not let a PostgreSQL alert cover a Redis service", async () => {
+      const ctx = await stores(["awesome-prometheus-alerts/postgres-exporter.yml"]);
+      const cache = (await check.run(ctx)).find((f) => f.subject === "cache")!;
+      expect(cache).toMatchObject({
+        status: "FAIL",
+        messageId: "signalsMissing",
+        data: { missingSignals: ["down", "errors", "saturation"], unjudgedSignals: ["latency"] },
+      });
+      expect(cache.message).toContain("redis_up == 0");
+    });
+
+    it("counts nothing for an alert whose job matcher names another job", async () => {
+      const ctx = await stores(["sessions.yml"], {});
+      writeFileSync(
+        path.join(ctx.specDir, "sessions.yml"),
+        'groups:\n  - name: s\n    rules:\n      - alert: SessionsDown\n        expr: redis_up{job="sessions"} == 0\n        for: 1m\n',
+      );
+      const cache = (await check.run(ctx)).find((f) => f.subject === "cache")!;
+      expect(cache.data?.missingSignals).toEqual(["down", "errors", "saturation"]);
     });
   });
 });

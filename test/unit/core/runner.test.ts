@@ -18,12 +18,15 @@ import { specSchema } from "../../../src/spec/schema.js";
 
 const spec = specSchema.parse({ version: 1, system: { name: "runner-test" } });
 
+type FakeFinding = Omit<FindingInput, "messageId"> & { messageId?: string };
+
+/** A check whose observation is its findings; those without a messageId get the fake's one declared one. */
 function fakeCheck(
   id: string,
-  run: Check["run"],
+  run: (ctx: CheckContext) => Promise<FakeFinding[]>,
   extra: { destructive?: boolean; timeoutMs?: number; applies?: Check["applies"] } = {},
 ): Check {
-  return defineCheck({
+  return defineCheck<FakeFinding[]>({
     meta: {
       id,
       category: "deployment",
@@ -32,15 +35,18 @@ function fakeCheck(
       title: id,
       objective: id,
       remediation: { effort: "low", text: "fix" },
+      messages: { fake: "what the fake says" },
       ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}),
     },
     applies: extra.applies ?? (() => true),
-    run,
+    observe: run,
+    judge: (findings) =>
+      Array.isArray(findings) ? findings.map((f) => ({ messageId: "fake", ...f }) as FindingInput) : findings,
   });
 }
 
 // A verdict must cite evidence written in the run (the runner refuses it otherwise), so the fakes write some.
-const passWith = async (ctx: CheckContext): Promise<FindingInput[]> => [
+const passWith = async (ctx: CheckContext): Promise<FakeFinding[]> => [
   { status: "PASS", message: "ok", evidence: [await ctx.evidence.write("probe.json", "{}")] },
 ];
 const pass = passWith;
@@ -95,7 +101,7 @@ describe("runner", () => {
     const order: string[] = [];
     const withRollbacks = (
       id: string,
-      body: (ctx: CheckContext) => Promise<FindingInput[]>,
+      body: (ctx: CheckContext) => Promise<FakeFinding[]>,
       timeoutMs?: number,
     ) =>
       fakeCheck(
@@ -184,7 +190,7 @@ describe("runner", () => {
     const timeline: string[] = [];
     const track =
       (id: string, ms: number) =>
-      async (ctx: CheckContext): Promise<FindingInput[]> => {
+      async (ctx: CheckContext): Promise<FakeFinding[]> => {
         timeline.push(`${id}+`);
         await new Promise((r) => setTimeout(r, ms));
         timeline.push(`${id}-`);
@@ -251,6 +257,16 @@ describe("runner", () => {
     );
     expect(byId("empty").status).toBe("ERROR");
     expect(byId("leaky").findings[0]!.message).not.toContain("hunter2-secret-value");
+  });
+
+  it("a finding whose messageId the check does not declare is an ERROR, not believed", async () => {
+    const { byId } = await run([
+      fakeCheck("undeclared", async (ctx) => [{ ...(await passWith(ctx))[0]!, messageId: "madeUp" }]),
+      fakeCheck("declared", async (ctx) => [{ ...(await passWith(ctx))[0]!, messageId: "fake" }]),
+    ]);
+    expect(byId("undeclared").status).toBe("ERROR");
+    expect(byId("undeclared").findings[0]!.message).toMatch(/messageId "madeUp"/);
+    expect(byId("declared").status).toBe("PASS");
   });
 
   it("emits start and end events for progress", async () => {

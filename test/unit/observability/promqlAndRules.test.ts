@@ -19,6 +19,10 @@ describe("findSyntaxError", () => {
     expect(findSyntaxError("x +* y")).toMatchObject({ offset: 3 });
     expect(findSyntaxError("")).toMatchObject({ offset: 0 });
   });
+
+  it("takes a number with a trailing dot, as Prometheus' lexer does", () => {
+    expect(findSyntaxError("x > 0. or vector(0)")).toBeNull();
+  });
 });
 
 describe("expressionFacts", () => {
@@ -65,6 +69,54 @@ describe("parseRuleFile", () => {
 
   it("treats an empty file as no rules", () => {
     expect(parseRuleFile("", "a.yml")).toMatchObject({ groups: [], problems: [] });
+  });
+
+  it("accepts a group whose rules: is empty (a null scalar), as promtool does", () => {
+    const file = parseRuleFile(
+      "groups:\n  - name: later\n    rules:\n  - name: none\n    rules: ~\n",
+      "a.yml",
+    );
+    expect(file.problems).toEqual([]);
+    expect(file.groups.map((g) => [g.name, g.rules.length])).toEqual([
+      ["later", 0],
+      ["none", 0],
+    ]);
+  });
+
+  it("accepts an empty groups: and null list items, and still rejects rules: that is a string", () => {
+    expect(parseRuleFile("groups:\n", "a.yml").problems).toEqual([]);
+    expect(parseRuleFile("groups:\n  -\n  - name: g\n    rules:\n      -\n", "a.yml").problems).toEqual([]);
+    expect(parseRuleFile('groups:\n  - name: g\n    rules: ""\n', "a.yml").problems).toMatchObject([
+      { kind: "format", line: 3, message: /rules must be a list/ },
+    ]);
+  });
+
+  it("places a type error at the argument's file:line:column", () => {
+    const text =
+      "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: rate(http_requests_total) > 0\n";
+    expect(parseRuleFile(text, "a.yml").problems).toMatchObject([
+      {
+        kind: "promql",
+        line: 5,
+        column: 20,
+        message: /expected type range vector in call to function "rate"/,
+      },
+    ]);
+  });
+
+  it("places an unknown function at its name and an unterminated string at its quote", () => {
+    const text =
+      "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: sum(rte(x[5m]))\n" +
+      "      - alert: B\n        expr: 'up{job=\"api} == 0'\n";
+    expect(parseRuleFile(text, "a.yml").problems.map((p) => [p.rule, p.line, p.column, p.message])).toEqual([
+      ["A", 5, 19, 'group "g", rule 1 "A": invalid PromQL: unknown function "rte" (did you mean "rate"?)'],
+      [
+        "B",
+        7,
+        23,
+        'group "g", rule 2 "B": invalid PromQL: unterminated string: the quote here is never closed',
+      ],
+    ]);
   });
 });
 

@@ -18,6 +18,7 @@ import {
 } from "../../../src/checks/resilience/experiments/probes.js";
 import overload from "../../../src/checks/resilience/overloadShedGracefully.js";
 import durability from "../../../src/checks/resilience/writesSurviveCrash.js";
+import type { Check } from "../../../src/core/types.js";
 import { type SpecInput, specSchema } from "../../../src/spec/schema.js";
 
 const parse = (input: Omit<SpecInput, "version" | "system">) =>
@@ -32,7 +33,7 @@ const services: SpecInput["services"] = {
 };
 const shop = parse({ services, performance: { target: "api", requests: [{ path: "/api/items" }] } });
 
-const targets = (check: typeof crash, spec = shop) =>
+const targets = (check: Pick<Check, "applies">, spec = shop) =>
   check.applies(spec, { allowDestructive: true }) === true;
 
 describe("planning experiments", () => {

@@ -28,14 +28,17 @@ export interface Identity {
   read(): Promise<string | null>;
 }
 
-/** What tells one run of the target from the next: a datastore's own run id, else its pid. */
+/**
+ * What tells one run of the target from the next: a store's own run id (Redis run_id, the postmaster's start time),
+ * else its pid. Not for PgBouncer: through it, `pg_postmaster_start_time()` is the database's, not the pooler's.
+ */
 export function identityOf(
   ctx: CheckContext,
   name: string,
   target: ServiceTarget | undefined,
 ): Identity | undefined {
   const service = ctx.spec.services[name];
-  const protocol = service ? protocolOf(service.kind) : undefined;
+  const protocol = service && service.kind !== "pgbouncer" ? protocolOf(service.kind) : undefined;
   if (protocol && service?.url) {
     const url = service.url;
     return {

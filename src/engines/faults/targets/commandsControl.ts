@@ -3,6 +3,7 @@
 // signals to the process the `pid` command names; without either they are UnsupportedOperation.
 import { readFile } from "node:fs/promises";
 import { runCommand } from "../../shell/run.js";
+import { signalTree } from "./processTree.js";
 import { type ServiceTarget, UnsupportedOperation } from "./target.js";
 
 export interface CommandsSpec {
@@ -83,11 +84,13 @@ export class CommandsControl implements ServiceTarget {
     return rss ? Number(rss[1]) * 1024 : undefined;
   }
 
+  /** Signals the process the pid command names and everything it started (a freeze must reach the workers). */
   async #signal(signal: NodeJS.Signals, operation: string, hint: string): Promise<void> {
     if (!this.commands.pid) throw new UnsupportedOperation(this, operation, hint);
     const pid = await this.pid();
     if (!pid) throw new Error(`${this.service}: the pid command gave no running process`);
-    process.kill(pid, signal);
+    if ((await signalTree(pid, signal)) === 0)
+      throw new Error(`${this.service}: ${signal} reached no process`);
   }
 
   async #run(operation: keyof CommandsSpec): Promise<void> {

@@ -2,6 +2,7 @@
 // group, and memory is the RSS summed over the group, because `command` runs under a shell whose children do the work.
 import { readdir, readFile } from "node:fs/promises";
 import type { ProcessTarget } from "./processTarget.js";
+import { signalTree } from "./processTree.js";
 import type { ServiceTarget } from "./target.js";
 
 export class ProcessControl implements ServiceTarget {
@@ -43,12 +44,15 @@ export class ProcessControl implements ServiceTarget {
     this.process.start();
   }
 
+  /** The group, and the children that left it (setsid), so a freeze reaches every worker. */
   async pause(): Promise<void> {
     this.#send("SIGSTOP");
+    if (this.process.pid) await signalTree(this.process.pid, "SIGSTOP");
   }
 
   async resume(): Promise<void> {
     // Lenient on purpose: a process that died while paused leaves nothing frozen to undo.
+    if (this.process.pid) await signalTree(this.process.pid, "SIGCONT");
     this.process.signal("SIGCONT");
   }
 
