@@ -2,13 +2,10 @@
 // Runs `gauntlet load` from the build even before the command is wired into the main CLI: the same loadCommand,
 // registered on a bare commander program. Usage: node bench/load/gauntletLoad.mjs URL [flags…]
 import { Command } from "commander";
+import { processIO } from "../../dist/cli/io.js";
 import { registerLoad } from "../../dist/cli/load.js";
 
-const io = {
-  out: (t) => process.stdout.write(t.endsWith("\n") ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith("\n") ? t : `${t}\n`),
-  isTTY: Boolean(process.stdout.isTTY),
-};
+const io = processIO();
 let code = 0;
 const program = new Command("gauntlet").exitOverride();
 registerLoad(program, io, (c) => {

@@ -72,16 +72,26 @@ export function decideVerdict(scores: Scores, checks: CheckResult[], t: VerdictT
   const unmet = certifyGates.map(gate).filter((g) => !g.passed);
   if (unmet.length === 0) return { verdict: "CERTIFIED", conditions: [], gates, exitCode: 0 };
 
-  const conditions = unmet.map((g) => `${g.description}: ${g.detail}`);
+  // A condition says what is wrong ("critical check failed: x"), not the requirement it breaks, which read as the
+  // opposite ("no critical check failed: failed: x").
+  const problem: Record<Gate["id"], string> = {
+    "overall-certify": `overall score ${shown} is below ${t.certifyAt} (certified)`,
+    "overall-conditional": `overall score ${shown} is below ${t.conditionalAt} (conditional) and ${t.certifyAt} (certified)`,
+    "category-minimum": `categories below the minimum of ${t.categoryMinimum}: ${gate("category-minimum").detail}`,
+    "no-critical-failed": `critical ${criticalFailed.length === 1 ? "check" : "checks"} failed: ${ids(criticalFailed)}`,
+    "no-critical-unverified": `critical ${criticalUnverified.length === 1 ? "check" : "checks"} not verified: ${ids(criticalUnverified)}`,
+  };
   if (gate("overall-conditional").passed && gate("no-critical-failed").passed) {
-    return { verdict: "CONDITIONAL", conditions, gates, exitCode: 1 };
+    return { verdict: "CONDITIONAL", conditions: unmet.map((g) => problem[g.id]), gates, exitCode: 1 };
   }
   const blocking = [gate("no-critical-failed"), gate("overall-conditional")].filter((g) => !g.passed);
+  // Below the conditional threshold says the certify threshold too: it is listed once.
+  const rest = unmet.filter(
+    (g) => !blocking.includes(g) && !(g.id === "overall-certify" && !gate("overall-conditional").passed),
+  );
   return {
     verdict: "NOT READY",
-    conditions: [...blocking, ...unmet.filter((g) => !blocking.includes(g))].map(
-      (g) => `${g.description}: ${g.detail}`,
-    ),
+    conditions: [...blocking, ...rest].map((g) => problem[g.id]),
     gates,
     exitCode: 2,
   };
