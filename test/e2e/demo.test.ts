@@ -133,11 +133,16 @@ describe("demo systems, assessed for real", () => {
     expect(JSON.stringify(byId("internalServicesNotExposed").findings)).toContain("0.0.0.0:18181");
     expect(byId("deployScriptsValid").status).toBe("FAIL");
     expect(byId("requiredEnvPresent").status).toBe("FAIL");
-    // Killed for real, and its supervisor has no restart policy: it stays down.
-    expect(byId("crashRecovered").status).toBe("FAIL");
-    expect(byId("crashRecovered").findings[0].measurements.map((m: { name: string }) => m.name)).toContain(
-      "time_to_detect",
-    );
+    // Killed for real, and its supervisor has no restart policy: it stays down. (The fault proxy is excluded, N/A.)
+    const crash = byId("crashRecovered");
+    expect(crash.status).toBe("FAIL");
+    const api = crash.findings.find((f: { subject: string }) => f.subject === "api");
+    expect(api).toMatchObject({ status: "FAIL", messageId: "notRecovered" });
+    expect(api.measurements.map((m: { name: string }) => m.name)).toContain("time_to_detect");
+    expect(crash.findings.find((f: { subject: string }) => f.subject === "inventory-proxy")).toMatchObject({
+      status: "NA",
+      messageId: "excluded",
+    });
     expect(report.verdict.verdict).toBe("NOT READY");
     // A genuine NOT READY certificate verifies, but fails a gate that requires CERTIFIED.
     const cert = path.join(out, "certificate.dsse.json");

@@ -62,6 +62,7 @@ export default defineExperimentCheck<DurabilityDetails>({
   },
   faults: ["kill"],
   defaults,
+  eligible: (spec, target) => isDatastoreKind(spec.services[target]?.kind ?? "http"),
   nothingToTest: "no datastore (kind redis, postgres, mysql, …) in the system",
 
   async observeOne(ctx, experiment) {

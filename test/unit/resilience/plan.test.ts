@@ -85,6 +85,18 @@ describe("planning experiments", () => {
       expect(targets(check, spec)).toBe(true);
   });
 
+  it("a listed kill of an API refines crashRecovered, not writesSurviveCrash (a datastore check)", () => {
+    const spec = parse({
+      services: { web: { url: "http://127.0.0.1:1", health: "/h" } },
+      resilience: { experiments: [{ name: "web-crash", target: "web", fault: "kill" }] },
+    });
+    expect(targets(crash, spec)).toBe(true);
+    expect(durability.applies(spec, { allowDestructive: true })).toEqual({
+      applies: false,
+      reason: expect.stringMatching(/no datastore/),
+    });
+  });
+
   it("an exclusion leaves its (check, subject) out with the reason; without a subject, every subject", () => {
     const spec = parse({
       services,

@@ -43,8 +43,12 @@ export function planExperiments(
   checkId: string,
   faults: readonly Fault[],
   defaults: (spec: Spec) => PlannedExperiment[],
+  /** Targets the check can judge at all: a `kill` listed for an API is crashRecovered's, not writesSurviveCrash's. */
+  eligible: (spec: Spec, target: string) => boolean = () => true,
 ): ExperimentPlanning {
-  const declared = (spec.resilience?.experiments ?? []).filter((e) => faults.includes(e.fault));
+  const declared = (spec.resilience?.experiments ?? []).filter(
+    (e) => faults.includes(e.fault) && eligible(spec, e.target),
+  );
   const byTarget = new Map<string, PlannedExperiment[]>();
   for (const d of defaults(spec)) byTarget.set(d.target, [d]);
   const refined = new Set<string>();

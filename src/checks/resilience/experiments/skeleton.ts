@@ -82,6 +82,8 @@ export interface ExperimentCheckDefinition<D> {
   meta: Omit<CheckMeta, "category" | "destructive">;
   faults: readonly Fault[];
   defaults(spec: Spec): PlannedExperiment[];
+  /** Targets a listed experiment may name for this check (default: any); others are left to the checks they fit. */
+  eligible?(spec: Spec, target: string): boolean;
   /** N/A reason when nothing is planned (no eligible target and no declared experiment). */
   nothingToTest: string;
   /**
@@ -100,7 +102,8 @@ export function defineExperimentCheck<D>(definition: ExperimentCheckDefinition<D
     destructive: true,
     messages: { ...EXPERIMENT_MESSAGES, ...definition.meta.messages },
   };
-  const planning = (spec: Spec) => planExperiments(spec, meta.id, definition.faults, definition.defaults);
+  const planning = (spec: Spec) =>
+    planExperiments(spec, meta.id, definition.faults, definition.defaults, definition.eligible);
   return defineCheck<ExperimentObservation<D>>({
     meta,
     applies(spec) {
