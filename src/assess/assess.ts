@@ -12,7 +12,7 @@ import { loadPrivateKey } from "../attest/keys.js";
 import { computeRevision } from "../attest/revision.js";
 import { createCertificate, writeCertificate } from "../attest/statement.js";
 import { allChecks, checkIds } from "../checks/index.js";
-import { ASSESSMENT_SCHEMA_VERSION, type Assessment } from "../core/assessment.js";
+import type { Assessment } from "../core/assessment.js";
 import { EvidenceStore, MANIFEST_FILE, sha256 } from "../core/evidence.js";
 import { planChecks } from "../core/planner.js";
 import { RollbackLedger } from "../core/rollbacks.js";
@@ -21,12 +21,10 @@ import type { Check } from "../core/types.js";
 import { buildTargets } from "../engines/faults/targets/registry.js";
 import { UserError } from "../errors.js";
 import { REPORT_FILES, type ReportFormat, render } from "../report/index.js";
-import { evaluate } from "../scoring/evaluate.js";
-import { exclusionUses } from "../scoring/exclusions.js";
 import { Redactor } from "../secrets/redactor.js";
 import { loadSpec } from "../spec/loader.js";
 import { openStore } from "../store/store.js";
-import { TOOL_VERSION } from "../version.js";
+import { assembleAssessment } from "./assemble.js";
 import { recordSupervision, startSupervisedServices, supervisedTargets } from "./supervision.js";
 
 export const CERTIFICATE_FILE = "certificate.dsse.json";
@@ -130,23 +128,13 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
 
   const sealed = await evidence.seal();
   const finishedAt = now();
-  const evaluation = evaluate(results, spec.scoring, finishedAt);
-  const revision = await computeRevision(loaded.path, spec);
-
-  const assessment: Assessment = {
-    schemaVersion: ASSESSMENT_SCHEMA_VERSION,
+  const assessment = assembleAssessment({
+    spec,
     runId,
-    tool: { name: "gauntlet", version: TOOL_VERSION },
-    system: {
-      name: spec.system.name,
-      ...(spec.system.version !== undefined ? { version: spec.system.version } : {}),
-      ...(spec.system.owner !== undefined ? { owner: spec.system.owner } : {}),
-    },
-    revision,
+    revision: await computeRevision(loaded.path, spec),
     specPath: path.relative(cwd, loaded.path) || loaded.path,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    startedAt,
+    finishedAt,
     environment: {
       node: process.version,
       platform: process.platform,
@@ -154,25 +142,13 @@ export async function assess(options: AssessOptions): Promise<AssessOutcome> {
       hostname: hostname(),
     },
     options: { allowDestructive, only: options.only ?? [], skip: options.skip ?? [] },
-    checks: evaluation.checks,
-    scores: evaluation.scores,
-    verdict: evaluation.verdict,
-    scoring: {
-      certifyAt: spec.scoring.certifyAt,
-      conditionalAt: spec.scoring.conditionalAt,
-      categoryMinimum: spec.scoring.categoryMinimum,
-      weights: evaluation.weights,
-    },
-    waivers: evaluation.waivers,
-    exclusions: exclusionUses(evaluation.checks, spec.resilience?.exclude ?? []),
-    roadmap: evaluation.roadmap,
+    results,
     evidence: {
       dir: EVIDENCE_DIR,
       manifestDigest: sealed.digest,
       files: Object.keys(sealed.manifest.files).length,
     },
-    certificate: null,
-  };
+  });
 
   // Reports are rendered before signing so the certificate can bind their digests; what they say about the
   // certificate (key, validity) is known before the signature exists.

@@ -3,9 +3,9 @@
 // binary fails the test with how to install it: these tests are never skipped in silence.
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "./ports.js";
 import { requireTool } from "./services.js";
 
 export interface MonitoringProcess {
@@ -33,13 +33,7 @@ function binary(name: string, envVar: string, pkg: string): string {
   }
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort };
 
 /**
  * Starts Prometheus with `config` (YAML text) and optional rule files (relative name → YAML text, written beside the
