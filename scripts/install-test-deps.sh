@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(postgresql shellcheck redis-server nginx wrk prometheus prometheus-alertmanager podman runc busybox-static
-  prometheus-redis-exporter prometheus-postgres-exporter pgbouncer)
+  prometheus-redis-exporter prometheus-postgres-exporter pgbouncer openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -11,7 +11,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, SERVICES_DIR, startProxy, type TestProxy } from "../fixtures/services/system.js";
 import { BIN, startCli } from "../support/cli.js";
-import { httpContainer, podman } from "../support/podman.js";
+import { httpContainer, podman, requirePodman } from "../support/podman.js";
 
 const CHECK = "dependencyOutageDegradesGracefully";
 const listed = execFileSync(process.execPath, [BIN, "checks"], { encoding: "utf8" });
@@ -203,54 +203,51 @@ describe(`interrupting ${CHECK} mid-fault (${registered ? "gauntlet assess" : "r
   }
 });
 
-describe.skipIf(!podman())(
-  `interrupting crashRecovered mid-crash of a container (${registered ? "gauntlet assess" : "runner driver"})`,
-  () => {
-    const names: string[] = [];
-    afterAll(async () => {
-      for (const name of names) {
-        await podman()!
-          .docker.getContainer(name)
-          .remove({ force: true })
-          .catch(() => {});
-      }
-    });
-
-    for (const signal of ["SIGINT", "SIGTERM", "SIGINT", "SIGTERM"] as const) {
-      it(`${signal} while the killed container is down leaves it running`, async () => {
-        const p = podman()!;
-        const port = await freePort();
-        const name = `gauntlet-e2e-crash-${port}`;
-        names.push(name);
-        // No restart policy: only Gauntlet's rollback can bring it back.
-        const container = await httpContainer(p, name, port, "no");
-        const file = path.join(dir, `crash-${port}.yaml`);
-        writeFileSync(
-          file,
-          [
-            "version: 1",
-            "system: { name: crash }",
-            "destructive: true",
-            "services:",
-            "  web:",
-            `    url: http://127.0.0.1:${port}`,
-            "    health: /healthz",
-            `    control: { container: { name: ${name}, engine: podman, socket: "${p.socket}" } }`,
-            "resilience:",
-            "  experiments: [{ name: web-crash, target: web, fault: kill, recoverWithin: 30s }]",
-          ].join("\n"),
-        );
-        const running = async () => Boolean((await container.inspect()).State.Running);
-        expect(await until(running, 10_000)).toBe(true);
-        const run = startRun(file, {}, "crashRecovered");
-        const killed = await until(async () => !(await running()), 20_000);
-        if (!killed) run.child.kill("SIGKILL");
-        expect(killed, (await Promise.race([run.done, Promise.resolve({ output: "" })])).output).toBe(true);
-        run.child.kill(signal);
-        const result = await run.done;
-        expect(result.code, result.output).toBe(signal === "SIGINT" ? 130 : 143);
-        expect(await running()).toBe(true);
-      }, 60_000);
+describe(`interrupting crashRecovered mid-crash of a container (${registered ? "gauntlet assess" : "runner driver"})`, () => {
+  const names: string[] = [];
+  afterAll(async () => {
+    for (const name of names) {
+      await podman()
+        ?.docker.getContainer(name)
+        .remove({ force: true })
+        .catch(() => {});
     }
-  },
-);
+  });
+
+  for (const signal of ["SIGINT", "SIGTERM", "SIGINT", "SIGTERM"] as const) {
+    it(`${signal} while the killed container is down leaves it running`, async () => {
+      const p = requirePodman();
+      const port = await freePort();
+      const name = `gauntlet-e2e-crash-${port}`;
+      names.push(name);
+      // No restart policy: only Gauntlet's rollback can bring it back.
+      const container = await httpContainer(p, name, port, "no");
+      const file = path.join(dir, `crash-${port}.yaml`);
+      writeFileSync(
+        file,
+        [
+          "version: 1",
+          "system: { name: crash }",
+          "destructive: true",
+          "services:",
+          "  web:",
+          `    url: http://127.0.0.1:${port}`,
+          "    health: /healthz",
+          `    control: { container: { name: ${name}, engine: podman, socket: "${p.socket}" } }`,
+          "resilience:",
+          "  experiments: [{ name: web-crash, target: web, fault: kill, recoverWithin: 30s }]",
+        ].join("\n"),
+      );
+      const running = async () => Boolean((await container.inspect()).State.Running);
+      expect(await until(running, 10_000)).toBe(true);
+      const run = startRun(file, {}, "crashRecovered");
+      const killed = await until(async () => !(await running()), 20_000);
+      if (!killed) run.child.kill("SIGKILL");
+      expect(killed, (await Promise.race([run.done, Promise.resolve({ output: "" })])).output).toBe(true);
+      run.child.kill(signal);
+      const result = await run.done;
+      expect(result.code, result.output).toBe(signal === "SIGINT" ? 130 : 143);
+      expect(await running()).toBe(true);
+    }, 60_000);
+  }
+});

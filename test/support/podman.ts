@@ -60,3 +60,14 @@ export async function httpContainer(
   await container.start();
   return container;
 }
+
+/** Podman for a test that needs it: a test fails with the reason when podman cannot run here, it is never skipped. */
+export function requirePodman(): Podman {
+  const p = podman();
+  if (!p) {
+    throw new Error(
+      "podman cannot run here (the reason is on stderr): bash scripts/install-test-deps.sh installs podman, runc and busybox-static",
+    );
+  }
+  return p;
+}

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ContainerControl } from "../../../src/engines/faults/targets/containerControl.js";
 import { probeHttp } from "../../../src/engines/http/probe.js";
 import { freePort } from "../../fixtures/services/system.js";
-import { httpContainer, podman } from "../../support/podman.js";
+import { httpContainer, podman, requirePodman } from "../../support/podman.js";
 
 const p = podman();
 const names: string[] = [];
@@ -31,13 +31,13 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 15_000): Pro
   return false;
 }
 
-describe.skipIf(!p)("ContainerControl (podman API socket)", () => {
+describe("ContainerControl (podman API socket)", () => {
   it("pause freezes and resume thaws; stop and start; pid and memory", async () => {
     const port = await freePort();
     const name = `gauntlet-test-ctl-${port}`;
     names.push(name);
-    await httpContainer(p!, name, port, "no");
-    const target = new ContainerControl("web", { name, engine: "podman", socket: p!.socket });
+    await httpContainer(requirePodman(), name, port, "no");
+    const target = new ContainerControl("web", { name, engine: "podman", socket: requirePodman().socket });
     expect(await until(() => answers(port))).toBe(true);
     expect(await target.isRunning()).toBe(true);
     expect(await target.pid()).toBeGreaterThan(1);
@@ -60,17 +60,17 @@ describe.skipIf(!p)("ContainerControl (podman API socket)", () => {
     const always = await freePort();
     const none = await freePort();
     names.push(`gauntlet-test-always-${always}`, `gauntlet-test-none-${none}`);
-    await httpContainer(p!, `gauntlet-test-always-${always}`, always, "always");
-    await httpContainer(p!, `gauntlet-test-none-${none}`, none, "no");
+    await httpContainer(requirePodman(), `gauntlet-test-always-${always}`, always, "always");
+    await httpContainer(requirePodman(), `gauntlet-test-none-${none}`, none, "no");
     const sturdy = new ContainerControl("a", {
       name: `gauntlet-test-always-${always}`,
       engine: "podman",
-      socket: p!.socket,
+      socket: requirePodman().socket,
     });
     const fragile = new ContainerControl("b", {
       name: `gauntlet-test-none-${none}`,
       engine: "podman",
-      socket: p!.socket,
+      socket: requirePodman().socket,
     });
     expect(await until(() => answers(always))).toBe(true);
     expect(await until(() => answers(none))).toBe(true);
