@@ -255,8 +255,12 @@ const exclusion = z.strictObject({
   reason: z.string().min(1, "say why it is left out: the reason is printed on every report"),
 });
 
-/** The fault proxy (`gauntlet proxy --api …`) a dependency's dependants connect through. */
-const resilienceProxy = z.strictObject({ api: httpUrl });
+/** The fault proxy (`gauntlet proxy --api …`) a dependency's dependants connect through, and its control token. */
+const resilienceProxy = z.strictObject({
+  api: httpUrl,
+  /** The proxy's control API token (`gauntlet proxy` prints it, or takes --token); write it as ${ENV}. */
+  token: z.string().min(1).optional(),
+});
 
 const recovery = z.strictObject({
   backups: z
