@@ -54,6 +54,9 @@ fi
 # The sturdy system needs a real API token; a fresh random one each run (it must never show up in any report).
 DEMO_API_TOKEN="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(24).toString("base64url"))')"
 export DEMO_API_TOKEN
+# The demos' fault proxies (inventory-proxy) require a control API token: also fresh each run.
+DEMO_PROXY_TOKEN="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url"))')"
+export DEMO_PROXY_TOKEN
 
 summary=()
 for variant in "${variants[@]}"; do

@@ -3,6 +3,7 @@
 // from hand-written results, so they show exactly what a real run would.
 import type { Assessment, CheckResult, Revision } from "../core/assessment.js";
 import { ASSESSMENT_SCHEMA_VERSION } from "../core/assessment.js";
+import type { Leftover } from "../core/faultJournal.js";
 import { evaluate } from "../scoring/evaluate.js";
 import { exclusionUses } from "../scoring/exclusions.js";
 import type { Spec } from "../spec/schema.js";
@@ -21,6 +22,8 @@ export interface RunFacts {
   evidence: Assessment["evidence"];
   certificate?: Assessment["certificate"];
   toolVersion?: string;
+  /** What earlier, killed runs left behind and this run undid (or could not). */
+  leftovers?: Leftover[];
 }
 
 export function assembleAssessment(facts: RunFacts): Assessment {
@@ -54,6 +57,7 @@ export function assembleAssessment(facts: RunFacts): Assessment {
     waivers: evaluation.waivers,
     exclusions: exclusionUses(evaluation.checks, spec.resilience?.exclude ?? []),
     roadmap: evaluation.roadmap,
+    ...(facts.leftovers && facts.leftovers.length > 0 ? { leftovers: facts.leftovers } : {}),
     evidence: facts.evidence,
     certificate: facts.certificate ?? null,
   };

@@ -2,12 +2,14 @@
 // and stops them when the run ends, however it ends (their stop is registered in the rollback ledger).
 import path from "node:path";
 import type { EvidenceStore } from "../core/evidence.js";
+import { startTicksOf } from "../core/faultJournal.js";
 import type { RollbackLedger } from "../core/rollbacks.js";
 import { ProcessControl } from "../engines/faults/targets/processControl.js";
 import { ProcessTarget } from "../engines/faults/targets/processTarget.js";
 import type { TargetLookup } from "../engines/faults/targets/target.js";
 import { parseTarget } from "../engines/net/endpoint.js";
 import { canConnect } from "../engines/net/listeners.js";
+import { Redactor } from "../secrets/redactor.js";
 import type { Spec } from "../spec/schema.js";
 
 export interface SupervisedService {
@@ -21,12 +23,17 @@ export interface SupervisedService {
 
 export const SYSTEM_EVIDENCE = "_system";
 
+/**
+ * `secrets` are the run's: each service's output is redacted with them, line by line and per stream, before any of it
+ * is kept, and again (with whatever was registered since) when recordSupervision writes it.
+ */
 export async function startSupervisedServices(
   spec: Spec,
   specDir: string,
   ledger: RollbackLedger,
   log: (message: string) => void,
   signal?: AbortSignal,
+  secrets: Redactor = new Redactor(),
 ): Promise<SupervisedService[]> {
   const scope = ledger.open(SYSTEM_EVIDENCE);
   const supervised: SupervisedService[] = [];
@@ -42,6 +49,7 @@ export async function startSupervisedServices(
       cwd: path.resolve(specDir, control.cwd ?? "."),
       ...(control.env ? { env: control.env } : {}),
       restart: control.restart,
+      secrets,
     });
     if (endpoint && (await reachable(endpoint))) {
       // Something already listens there; starting a second copy would fail and we would assess the stranger.
@@ -53,7 +61,16 @@ export async function startSupervisedServices(
     log(`${name}: starting \`${control.command}\``);
     const started = performance.now();
     target.start();
-    scope.add(`stop ${name}`, () => target.stop());
+    const pgid = target.pid;
+    // Journaled: if Gauntlet is killed, the service would run on orphaned; the next run stops it.
+    const ticks = pgid ? startTicksOf(pgid) : undefined;
+    scope.add(
+      `stop ${name}`,
+      () => target.stop(),
+      pgid && ticks
+        ? { kind: "stopProcessGroup", pgid, startTicks: ticks, service: name, command: control.command }
+        : undefined,
+    );
     const ready = await waitUntilReady(endpoint, target, control.startTimeout, signal);
     const readyMs = ready ? Math.round(performance.now() - started) : null;
     const note = ready

@@ -17,7 +17,18 @@ export interface DsseEnvelope {
   signatures: DsseSignature[];
 }
 
-export type EnvelopeCheck = { ok: true; detail: string } | { ok: false; detail: string };
+/**
+ * One signature of an envelope, as checked against the pinned key; index counts from 1, as shown to the user, and
+ * detail completes "signature by keyid …" ("is valid", "does not match: …").
+ */
+export interface SignatureCheck {
+  index: number;
+  keyid: string;
+  ok: boolean;
+  detail: string;
+}
+
+export type EnvelopeCheck = { ok: boolean; detail: string; signatures: SignatureCheck[] };
 
 /** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths in bytes as ASCII decimal. */
 export function pae(payloadType: string, payload: Uint8Array): Buffer {
@@ -44,30 +55,63 @@ export function signEnvelope(
   return { payloadType, payload: payload.toString("base64"), signatures };
 }
 
-/** Verifies the signature made by keyid with publicKey; other signatures are ignored. */
+/**
+ * Checks every signature against the pinned key (publicKey, keyid). Valid only when at least one signature is the
+ * pinned key's and every signature verifies: the signatures are not covered by any signature, Gauntlet signs once,
+ * so an extra signature that does not verify — by an unknown keyid or a forged one by the pinned keyid — is an
+ * alteration of the file, named with its keyid and why, never a silent "2 signatures".
+ */
 export function verifyEnvelope(envelope: DsseEnvelope, publicKey: KeyObject, keyid: string): EnvelopeCheck {
-  if (envelope.signatures.length === 0) return { ok: false, detail: "certificate is unsigned" };
-  const signature = envelope.signatures.find((s) => s.keyid === keyid);
-  if (!signature) {
-    const signers = envelope.signatures.map((s) => short(s.keyid)).join(", ");
-    return { ok: false, detail: `no signature by keyid ${short(keyid)} (signed by ${signers})` };
-  }
+  const count = envelope.signatures.length;
+  if (count === 0) return { ok: false, detail: "certificate is unsigned", signatures: [] };
   const payload = decodeBase64(envelope.payload);
-  if (!payload) return { ok: false, detail: "payload is not canonical base64" };
-  const sig = decodeBase64(signature.sig);
-  if (!sig) return { ok: false, detail: "signature is not canonical base64" };
-  let valid = false;
-  try {
-    valid = verify(null, pae(envelope.payloadType, payload), publicKey, sig);
-  } catch (error) {
-    return { ok: false, detail: `signature cannot be checked: ${(error as Error).message}` };
+  if (!payload) return { ok: false, detail: "payload is not canonical base64", signatures: [] };
+  const signed = pae(envelope.payloadType, payload);
+  const signatures = envelope.signatures.map((s, i) => checkSignature(s, i + 1, signed, publicKey, keyid));
+  if (!envelope.signatures.some((s) => s.keyid === keyid)) {
+    const signers = envelope.signatures.map((s) => short(s.keyid)).join(", ");
+    return { ok: false, detail: `no signature by keyid ${short(keyid)} (signed by ${signers})`, signatures };
   }
-  return valid
-    ? { ok: true, detail: `Ed25519 signature by keyid ${short(keyid)} is valid` }
-    : {
-        ok: false,
-        detail: `signature by keyid ${short(keyid)} does not match: the payload or signature was altered`,
-      };
+  const failed = signatures.filter((s) => !s.ok);
+  if (count === 1) {
+    const detail = failed.length
+      ? `signature by keyid ${short(keyid)} ${signatures[0]!.detail}`
+      : `Ed25519 signature by keyid ${short(keyid)} is valid`;
+    return { ok: !failed.length, detail, signatures };
+  }
+  if (failed.length === 0) {
+    const all = count === 2 ? "both signatures" : `all ${count} signatures`;
+    return { ok: true, detail: `${all}, by keyid ${short(keyid)}, are valid`, signatures };
+  }
+  const valid = signatures.length - failed.length;
+  const pinned = valid > 0 ? "the pinned key's signature is valid, but " : "";
+  return {
+    ok: false,
+    detail: `${pinned}${failed.length} of ${count} signatures ${failed.length === 1 ? "does" : "do"} not verify: ${failed.map((s) => `#${s.index} by keyid ${short(s.keyid)} ${s.detail}`).join("; ")}`,
+    signatures,
+  };
+}
+
+function checkSignature(
+  signature: DsseSignature,
+  index: number,
+  signed: Buffer,
+  publicKey: KeyObject,
+  keyid: string,
+): SignatureCheck {
+  const result = (ok: boolean, detail: string) => ({ index, keyid: signature.keyid, ok, detail });
+  if (signature.keyid !== keyid) {
+    return result(false, "was not made by the pinned key, so nothing vouches for it (Gauntlet signs once)");
+  }
+  const sig = decodeBase64(signature.sig);
+  if (!sig) return result(false, "is not canonical base64");
+  try {
+    return verify(null, signed, publicKey, sig)
+      ? result(true, "is valid (Ed25519)")
+      : result(false, "does not match: the payload or signature was altered");
+  } catch (error) {
+    return result(false, `cannot be checked: ${(error as Error).message}`);
+  }
 }
 
 /** The envelope file as Gauntlet writes it: two-space JSON and a final newline. */

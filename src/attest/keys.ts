@@ -19,7 +19,7 @@ export interface SigningKey {
   privateKey: KeyObject;
   publicKey: KeyObject;
   keyid: string;
-  /** Problems worth telling the user that do not stop signing (a private key others can read). */
+  /** Problems worth telling the user that do not stop signing (a readable key with --insecure-key-permissions). */
   warnings: string[];
 }
 
@@ -58,8 +58,14 @@ export async function generateKeyPair(
   return { privateKeyPath, publicKeyPath, keyid: keyidOf(publicKey) };
 }
 
-/** Loads an Ed25519 private key from a PEM file; warns (does not fail) when group or others may read it. */
-export async function loadPrivateKey(file: string): Promise<SigningKey> {
+/**
+ * Loads an Ed25519 private key from a PEM file. A key that group or others may read is refused (anyone who read it can
+ * sign certificates): unless allowInsecurePermissions (--insecure-key-permissions), which turns that into a warning.
+ */
+export async function loadPrivateKey(
+  file: string,
+  options: { allowInsecurePermissions?: boolean } = {},
+): Promise<SigningKey> {
   const pem = await readKeyFile(file, "private");
   let privateKey: KeyObject;
   try {
@@ -73,9 +79,13 @@ export async function loadPrivateKey(file: string): Promise<SigningKey> {
   const warnings: string[] = [];
   const mode = (await stat(file)).mode & 0o777;
   if (process.platform !== "win32" && (mode & 0o077) !== 0) {
-    warnings.push(
-      `private key ${file} is readable by group or others (mode ${mode.toString(8).padStart(4, "0")}); run chmod 600 ${file}.`,
-    );
+    const readable = `private key ${file} is readable by group or others (mode ${mode.toString(8).padStart(4, "0")})`;
+    if (!options.allowInsecurePermissions) {
+      throw new UserError(
+        `${readable}, so others could sign certificates with it: run chmod 600 ${file}, or pass --insecure-key-permissions to sign anyway.`,
+      );
+    }
+    warnings.push(`${readable}; run chmod 600 ${file}.`);
   }
   return { privateKey, publicKey, keyid: keyidOf(publicKey), warnings };
 }

@@ -2,7 +2,7 @@
 // verdict, the scores and a digest for every evidence file, wrapped in a DSSE envelope signed with Ed25519.
 import { writeFile } from "node:fs/promises";
 import type { Assessment, Revision, Verdict } from "../core/assessment.js";
-import type { EvidenceManifest } from "../core/evidence.js";
+import { type EvidenceManifest, outputModes } from "../core/evidence.js";
 import type { Category, Risk, Status } from "../core/types.js";
 import { UserError } from "../errors.js";
 import { type DsseEnvelope, IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from "./dsse.js";
@@ -162,7 +162,11 @@ export async function createCertificate(
   return certificate;
 }
 
-/** Writes the envelope in the layout `gauntlet verify` expects. */
-export async function writeCertificate(file: string, envelope: DsseEnvelope): Promise<void> {
-  await writeFile(file, serializeEnvelope(envelope));
+/** Writes the envelope in the layout `gauntlet verify` expects; a new file gets the run's file mode (0600). */
+export async function writeCertificate(
+  file: string,
+  envelope: DsseEnvelope,
+  mode: number = outputModes().file,
+): Promise<void> {
+  await writeFile(file, serializeEnvelope(envelope), { mode });
 }

@@ -1,15 +1,17 @@
 // `gauntlet verify`: checks a certificate's envelope, signature, statement, validity window, evidence digests and,
 // when a spec is at hand, that its subject is still the system's current revision. Every check is reported, so one
 // run shows every problem; the certificate is valid only when none fails.
-//   key       --key PUB, else gauntlet.pub beside the certificate, else .gauntlet/keys/gauntlet.pub in cwd; the key's
-//             keyid must be a signer's. A key found beside the certificate proves integrity, not origin: pin with --key.
+//   key       --key PUB, else .gauntlet/keys/gauntlet.pub in cwd; the key's keyid must be a signer's. A key found
+//             beside the certificate is never trusted: whoever can replace the certificate can replace it too.
+//   signature every signature must verify against that key; each one that does not is named (keyid and why).
 //   evidence  --evidence DIR, else <certificate folder>/evidence. No folder is a failure ("not checked"), because a
-//             certificate whose evidence cannot be shown is not verified; --no-evidence skips it, visibly.
+//             certificate whose evidence cannot be shown is not verified; --no-evidence skips it, visibly. Only regular
+//             files belong there: links (never followed), FIFOs, sockets, devices and empty folders are named.
 //   subject   --spec PATH, else ./gauntlet.yaml when it names the same system; otherwise skipped, visibly.
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { listFiles, MANIFEST_FILE, sha256 } from "../core/evidence.js";
+import { listEvidence, MANIFEST_FILE, readEvidenceFile, sha256 } from "../core/evidence.js";
 import { CATEGORIES, RISKS, STATUSES } from "../core/types.js";
 import { UserError } from "../errors.js";
 import { parseSpec } from "../spec/loader.js";
@@ -20,6 +22,7 @@ import {
   decodeBase64,
   IN_TOTO_PAYLOAD_TYPE,
   parseEnvelope,
+  type SignatureCheck,
   verifyEnvelope,
 } from "./dsse.js";
 import { loadPublicKey, PUBLIC_KEY_FILE, type VerifyingKey } from "./keys.js";
@@ -34,7 +37,7 @@ import {
 
 export interface VerifyOptions {
   certPath: string;
-  /** Public key PEM; without it, gauntlet.pub beside the certificate, then .gauntlet/keys/gauntlet.pub in cwd. */
+  /** Public key PEM; without it, .gauntlet/keys/gauntlet.pub in cwd (a key beside the certificate is never trusted). */
   publicKeyPath?: string;
   /** Evidence folder; default `<certificate folder>/evidence`. false = do not check evidence (reported as skipped). */
   evidenceDir?: string | false;
@@ -62,6 +65,8 @@ export interface VerifyCheckResult {
   detail: string;
   /** The check did not run and does not count against the certificate (e.g. --no-evidence, no spec to compare). */
   skipped?: boolean;
+  /** Every problem found, when detail can show only the first few (evidence). */
+  problems?: string[];
 }
 
 export interface VerifyResult {
@@ -69,6 +74,8 @@ export interface VerifyResult {
   results: VerifyCheckResult[];
   /** The statement, once it parsed and had the expected shape (trust it only when ok). */
   statement?: ReadinessStatement;
+  /** Each signature of the envelope as checked against the pinned key, once a key was found. */
+  signatures?: SignatureCheck[];
 }
 
 export const DEFAULT_KEY_DIR = path.join(".gauntlet", "keys");
@@ -81,12 +88,14 @@ export async function verifyCertificate(options: VerifyOptions): Promise<VerifyR
   const certPath = path.resolve(cwd, options.certPath);
   const certDir = path.dirname(certPath);
   const results: VerifyCheckResult[] = [];
-  const add = (check: VerifyCheckName, ok: boolean, detail: string, skipped = false) => {
-    results.push(skipped ? { check, ok, detail, skipped } : { check, ok, detail });
+  let signatures: SignatureCheck[] | undefined;
+  const add = (check: VerifyCheckName, ok: boolean, detail: string, skipped = false, problems?: string[]) => {
+    results.push({ check, ok, detail, ...(skipped ? { skipped } : {}), ...(problems ? { problems } : {}) });
   };
   const finish = (statement?: ReadinessStatement): VerifyResult => {
     const result: VerifyResult = { ok: results.every((r) => r.ok), results };
     if (statement) result.statement = statement;
+    if (signatures) result.signatures = signatures;
     return result;
   };
 
@@ -125,6 +134,7 @@ export async function verifyCertificate(options: VerifyOptions): Promise<VerifyR
     if (key.key) {
       const check = verifyEnvelope(envelope, key.key.publicKey, key.key.keyid);
       add("signature", check.ok, check.detail);
+      signatures = check.signatures;
     } else {
       add("signature", false, "not checked: no public key matches the signature");
     }
@@ -150,7 +160,7 @@ export async function verifyCertificate(options: VerifyOptions): Promise<VerifyR
   add("validity", validity.ok, validity.detail);
 
   const evidence = await checkEvidence(statement.value, options, certDir, cwd);
-  add("evidence", evidence.ok, evidence.detail, evidence.skipped);
+  add("evidence", evidence.ok, evidence.detail, evidence.skipped, evidence.problems);
 
   const reports = await checkReports(statement.value, certDir);
   add("reports", reports.ok, reports.detail, reports.skipped);
@@ -165,6 +175,7 @@ interface Outcome {
   ok: boolean;
   detail: string;
   skipped?: boolean;
+  problems?: string[];
 }
 
 async function resolveKey(
@@ -379,20 +390,33 @@ async function checkEvidence(
       `${MANIFEST_FILE} lists ${names.length} files, the certificate ${predicate.evidence.files}`,
     );
   }
+  // Evidence is regular files only: a link, FIFO, socket, device or empty folder was not written by the run.
+  const found = await listEvidence(dir);
+  const special = new Set(found.unexpected.map((e) => e.path));
   for (const name of names) {
     if (!isSafeRelative(name)) {
       problems.push(`${name}: not a path inside the evidence folder`);
       continue;
     }
-    const content = await readFile(path.join(dir, name)).catch(() => null);
+    if (special.has(name)) continue;
+    const content = await readEvidenceFile(path.join(dir, name)).catch(() => null);
     if (!content) problems.push(`${name}: missing`);
     else if (sha256(content) !== listed[name])
       problems.push(`${name}: altered (sha256 differs from the manifest)`);
   }
   const present = new Set(names);
-  for (const file of await listFiles(dir)) {
+  for (const file of found.files) {
     if (file !== MANIFEST_FILE && !present.has(file))
       problems.push(`${file}: not in the manifest (added later)`);
+  }
+  for (const entry of found.unexpected) {
+    // A folder emptied by removing a listed file is that file's "missing", not something added.
+    if (entry.kind === "empty folder" && names.some((name) => name.startsWith(`${entry.path}/`))) continue;
+    problems.push(
+      entry.kind === "empty folder"
+        ? `${entry.path}/: an empty folder, which the run did not write`
+        : `${entry.path}: a ${entry.kind}, not a regular file (evidence is only files the run wrote)`,
+    );
   }
   for (const check of predicate.checks) {
     for (const [name, digest] of Object.entries(check.evidence)) {
@@ -406,6 +430,7 @@ async function checkEvidence(
     return {
       ok: false,
       detail: `${problems.length} problem${problems.length === 1 ? "" : "s"} in ${shown}: ${problems.slice(0, MAX_LISTED_PROBLEMS).join("; ")}${more}`,
+      problems,
     };
   }
   return {

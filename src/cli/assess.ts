@@ -18,6 +18,7 @@ export interface AssessFlags {
   out?: string;
   format?: string[];
   key?: string;
+  insecureKeyPermissions?: boolean;
   json?: boolean;
   store?: string | false;
   validFor?: string;
@@ -79,6 +80,7 @@ export async function assessCommand(specPath: string, flags: AssessFlags, io: Cl
       ...(flags.allowDestructive ? { allowDestructive: true } : {}),
       ...(flags.out ? { outDir: flags.out } : {}),
       ...(flags.key ? { keyPath: flags.key } : {}),
+      ...(flags.insecureKeyPermissions ? { insecureKeyPermissions: true } : {}),
       ...(validForMs !== undefined ? { validForMs } : {}),
       // --no-store gives false; otherwise --store, then $GAUNTLET_STORE, then the default SQLite file.
       ...(flags.store === false
@@ -129,6 +131,10 @@ export function registerAssess(program: Command, io: CliIO, setExit: (code: numb
     .option("--out <dir>", "also copy reports, certificate and evidence to this folder")
     .option("--format <formats>", `report formats (${Object.keys(REPORT_FILES).join(",")})`, list)
     .option("--key <file>", "Ed25519 private key (gauntlet keygen) to sign the certificate")
+    .option(
+      "--insecure-key-permissions",
+      "sign even if group or others can read the private key (warns; otherwise such a key is refused)",
+    )
     .option(
       "--valid-for <duration>",
       "certificate validity, e.g. 30d (default: spec certificate.validFor or 90d)",

@@ -2,15 +2,8 @@
 import type { Command } from "commander";
 import type { Assessment } from "../core/assessment.js";
 import { type AssessmentDiff, type CheckChange, diffAssessments } from "../store/diff.js";
-import { type HistoryStore, parseRunRef } from "../store/store.js";
-import {
-  formatDate,
-  formatPercent,
-  formatScore,
-  STORE_OPTION_HELP,
-  shortRunId,
-  withHistoryStore,
-} from "./history.js";
+import { type HistoryStore, parseRunRef, shortRunIds } from "../store/store.js";
+import { formatDate, formatPercent, formatScore, STORE_OPTION_HELP, withHistoryStore } from "./history.js";
 import { type CliIO, UserError } from "./io.js";
 
 export interface DiffOptions {
@@ -28,7 +21,11 @@ export function registerDiff(program: Command, io: CliIO, setExit: (code: number
   program
     .command("diff")
     .description("Show what changed between two recorded runs")
-    .argument("[from]", "older run: a run id, a unique prefix of one, or latest~N", DEFAULT_DIFF_FROM)
+    .argument(
+      "[from]",
+      "older run: its short id (gauntlet history), a run id or a unique prefix of one, or latest~N",
+      DEFAULT_DIFF_FROM,
+    )
     .argument("[to]", "newer run", DEFAULT_DIFF_TO)
     .option("--store <location>", STORE_OPTION_HELP)
     .option("--system <name>", "resolve latest and latest~N among this system's runs")
@@ -44,12 +41,15 @@ export async function diffCommand(
   options: DiffOptions,
   io: CliIO,
 ): Promise<number> {
-  const diff = await withHistoryStore({ ...options, secrets: io.secrets }, async (store, where) => {
-    const older = await findRun(store, a, options.system, where);
-    const newer = await findRun(store, b, options.system, where);
-    return diffAssessments(older, newer);
-  });
-  io.out(options.json ? JSON.stringify(diff, null, 2) : formatDiff(diff));
+  const { diff, short } = await withHistoryStore(
+    { ...options, secrets: io.secrets },
+    async (store, where) => {
+      const older = await findRun(store, a, options.system, where);
+      const newer = await findRun(store, b, options.system, where);
+      return { diff: diffAssessments(older, newer), short: shortRunIds(await store.runIds()) };
+    },
+  );
+  io.out(options.json ? JSON.stringify(diff, null, 2) : formatDiff(diff, short));
   return 0;
 }
 
@@ -69,10 +69,14 @@ async function findRun(
   );
 }
 
-export function formatDiff(diff: AssessmentDiff): string {
+/** short: the runs' short ids among the whole history (shortRunIds); among these two runs when absent. */
+export function formatDiff(
+  diff: AssessmentDiff,
+  short: Map<string, string> = shortRunIds([diff.from.runId, diff.to.runId]),
+): string {
   const lines: string[] = [];
   const side = (r: AssessmentDiff["from"]) =>
-    `${shortRunId(r.runId)} (${r.system}, ${formatDate(r.startedAt)} UTC)`;
+    `${short.get(r.runId) ?? r.runId} (${r.system}, ${formatDate(r.startedAt)} UTC)`;
   lines.push(`Comparing ${side(diff.from)} → ${side(diff.to)}`);
   if (!diff.sameSystem) lines.push("Note: the two runs assess different systems.");
   lines.push(

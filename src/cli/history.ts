@@ -1,7 +1,19 @@
-// `gauntlet history`: the recorded runs, newest first, as a table or JSON.
+// `gauntlet history`: the recorded runs, newest first, as a table or JSON. Each run is shown by a short id, unique in
+// the history (git-style: the start of its id's random part), which report and diff accept. A run is recorded before
+// its certificate is written, so a run killed between the two has no certificate: it is marked, never an error.
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
+import { CERTIFICATE_FILE } from "../assess/assess.js";
 import type { Redactor, SecretSink } from "../secrets/redactor.js";
-import { describeStoreLocation, type HistoryStore, openStore, type RunSummary } from "../store/store.js";
+import {
+  describeStoreLocation,
+  type HistoryStore,
+  openStore,
+  type RunSummary,
+  runFolder,
+  shortRunIds,
+} from "../store/store.js";
 import { type CliIO, UserError } from "./io.js";
 
 export interface HistoryOptions {
@@ -73,16 +85,25 @@ export async function historyCommand(options: HistoryOptions, io: CliIO): Promis
     throw new UserError(`--limit must be a whole number ≥ 1, not ${limit}.`);
   }
   const filter = options.system === undefined ? { limit } : { system: options.system, limit };
-  const { runs, where } = await withHistoryStore(
+  const { runs, short, where } = await withHistoryStore(
     { ...options, secrets: io.secrets },
     async (store, where) => ({
       runs: await store.list(filter),
+      // Unique among every recorded run, not only the ones shown, so `report <short id>` finds exactly that run.
+      short: shortRunIds(await store.runIds()),
       where,
     }),
   );
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const missing = new Set(runs.filter((r) => certificateMissing(cwd, r.runId)).map((r) => r.runId));
 
   if (options.json) {
-    io.out(JSON.stringify(runs, null, 2));
+    const listed = runs.map((r) => ({
+      ...r,
+      shortId: short.get(r.runId) ?? r.runId,
+      ...(missing.has(r.runId) ? { certificate: "missing" } : {}),
+    }));
+    io.out(JSON.stringify(listed, null, 2));
     return 0;
   }
   if (runs.length === 0) {
@@ -90,19 +111,44 @@ export async function historyCommand(options: HistoryOptions, io: CliIO): Promis
     io.out(`No runs recorded${of} in ${where} yet. Run \`gauntlet assess\` to record one.`);
     return 0;
   }
-  io.out(formatHistoryTable(runs));
+  io.out(formatHistoryTable(runs, short, missing));
+  for (const r of runs.filter((run) => missing.has(run.runId))) {
+    io.out(`* ${short.get(r.runId) ?? r.runId}: ${missingCertificateNote(cwd, r.runId)}`);
+  }
   if (runs.length === limit) io.out(`Showing the ${limit} newest runs; pass --limit to see more.`);
   return 0;
 }
 
-/** Newest first, as the store returns them. */
-export function formatHistoryTable(runs: RunSummary[]): string {
+/**
+ * A run recorded in the history whose run folder is here but holds no certificate: killed after its history row was
+ * written (the row comes first) and before the certificate was. A run folder that is not here (another machine, a
+ * shared PostgreSQL history, a deleted folder) says nothing either way.
+ */
+export function certificateMissing(cwd: string, runId: string): boolean {
+  const folder = runFolder(cwd, runId);
+  return existsSync(folder) && !existsSync(path.join(folder, CERTIFICATE_FILE));
+}
+
+export function missingCertificateNote(cwd: string, runId: string): string {
+  const folder = path.relative(cwd, runFolder(cwd, runId));
+  return (
+    `no ${CERTIFICATE_FILE} in ${folder}/: the run stopped after it was recorded and before its certificate was ` +
+    "written, so its verdict is not certified; run gauntlet assess again"
+  );
+}
+
+/** Newest first, as the store returns them; short ids from shortRunIds, and runs whose certificate is missing. */
+export function formatHistoryTable(
+  runs: RunSummary[],
+  short: Map<string, string> = shortRunIds(runs.map((r) => r.runId)),
+  missing: Set<string> = new Set(),
+): string {
   const header = ["RUN", "STARTED (UTC)", "SYSTEM", "VERDICT", "OVERALL", "COVERAGE", "FAILED", "UNVERIFIED"];
   const rows = runs.map((r) => [
-    shortRunId(r.runId),
+    short.get(r.runId) ?? r.runId,
     formatDate(r.startedAt),
     r.system,
-    r.verdict,
+    missing.has(r.runId) ? `${r.verdict}*` : r.verdict,
     formatScore(r.overall),
     formatPercent(r.coverage),
     String(r.failed),
@@ -118,10 +164,6 @@ export function formatHistoryTable(runs: RunSummary[]): string {
         .trimEnd(),
     )
     .join("\n");
-}
-
-export function shortRunId(runId: string): string {
-  return runId.slice(0, 8);
 }
 
 /** `2025-06-01 10:00` from an ISO timestamp, in UTC. */

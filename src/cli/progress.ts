@@ -1,7 +1,9 @@
 // Live progress for `gauntlet assess`: a spinner line on a TTY, plain timestamped lines otherwise (CI logs).
+
 import type { AssessEvent } from "../assess/assess.js";
 import type { Status } from "../core/types.js";
 import { formatDuration } from "../spec/units.js";
+import { terminalText } from "./terminal.js";
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const MARK: Record<Status, string> = {
@@ -46,7 +48,7 @@ export function createProgress(write: (text: string) => void, tty: boolean, verb
           if (tty) timer = setInterval(spin, 80);
           break;
         case "system":
-          line(`  · ${event.message}`);
+          line(`  · ${terminalText(event.message)}`);
           break;
         case "start":
           running.set(event.checkId, performance.now());
@@ -56,12 +58,14 @@ export function createProgress(write: (text: string) => void, tty: boolean, verb
           running.delete(event.result.checkId);
           done += 1;
           const r = event.result;
-          const detail = r.status === "NA" ? ` — ${r.reason ?? ""}` : ` (${formatDuration(r.durationMs)})`;
+          const detail =
+            r.status === "NA" ? ` — ${terminalText(r.reason ?? "")}` : ` (${formatDuration(r.durationMs)})`;
           line(`  ${MARK[r.status].padEnd(12)} ${r.checkId}${detail}`);
           break;
         }
         case "log":
-          if (verbose || event.level === "warn") line(`    ${event.checkId}: ${event.message}`);
+          // Log lines quote services and the spec: what they print must not drive the terminal.
+          if (verbose || event.level === "warn") line(`    ${event.checkId}: ${terminalText(event.message)}`);
           break;
       }
     },

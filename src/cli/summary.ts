@@ -1,5 +1,7 @@
-// The terminal summary after an assessment: per-category table, verdict, conditions, where the files are.
+// The terminal summary after an assessment: per-category table, verdict, conditions, where the files are. Names,
+// reasons and paths in it come from the spec and are printed escaped.
 import type { Assessment } from "../core/assessment.js";
+import { terminalText } from "./terminal.js";
 
 export function renderSummary(a: Assessment, outDir: string, files: string[]): string {
   const rows = a.scores.categories.map((c) => [
@@ -26,11 +28,13 @@ export function renderSummary(a: Assessment, outDir: string, files: string[]): s
     `Overall ${overall} · coverage ${a.scores.coverage.toFixed(0)}% (${verified} of ${applicable} applicable checks verified)`,
   );
   lines.push(`Verdict: ${a.verdict.verdict}`);
-  for (const condition of a.verdict.conditions) lines.push(`  - ${condition}`);
+  for (const condition of a.verdict.conditions) lines.push(`  - ${terminalText(condition)}`);
   const active = a.waivers.filter((w) => w.state !== "unused");
   for (const w of active) {
     lines.push(
-      `  waiver ${w.state}: ${w.check}${w.subject ? ` (${w.subject})` : ""} until ${w.expires}, approved by ${w.approvedBy}`,
+      terminalText(
+        `  waiver ${w.state}: ${w.check}${w.subject ? ` (${w.subject})` : ""} until ${w.expires}, approved by ${w.approvedBy}`,
+      ),
     );
   }
   if (a.certificate) {
@@ -40,6 +44,6 @@ export function renderSummary(a: Assessment, outDir: string, files: string[]): s
         : "Certificate: UNSIGNED (no --key given): the report is not a certificate",
     );
   }
-  lines.push(`Reports in ${outDir}: ${files.join(", ")}`);
+  lines.push(terminalText(`Reports in ${outDir}: ${files.join(", ")}`));
   return lines.join("\n");
 }

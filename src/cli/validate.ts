@@ -6,6 +6,7 @@ import { loadSpec } from "../spec/loader.js";
 import { displayPath, SpecError } from "../spec/problems.js";
 import type { Spec } from "../spec/schema.js";
 import type { CliIO } from "./io.js";
+import { terminalText } from "./terminal.js";
 
 export const EXIT_VALID = 0;
 export const EXIT_INVALID = 3;
@@ -18,7 +19,7 @@ export async function validateCommand(
 ): Promise<number> {
   try {
     const { spec, path } = await loadSpec(specPath, { env, checkIds: knownCheckIds });
-    io.out(`${displayPath(path)} is valid: ${summary(spec)}`);
+    io.out(`${terminalText(displayPath(path))} is valid: ${summary(spec)}`);
     return EXIT_VALID;
   } catch (error) {
     if (!(error instanceof SpecError)) throw error; // a bug, not a user error: main reports it

@@ -80,6 +80,7 @@ export async function verifyCommand(cert: string, options: VerifyCommandOptions,
           valid: result.ok,
           summary,
           results: result.results,
+          signatures: result.signatures ?? [],
           certificate: predicate
             ? {
                 system: predicate.system,
@@ -102,6 +103,12 @@ export async function verifyCommand(cert: string, options: VerifyCommandOptions,
     for (const r of result.results) {
       const mark = r.skipped ? "–" : r.ok ? "✓" : "✗";
       io.out(`${mark} ${r.check.padEnd(width)}  ${r.detail}`);
+      // With several signatures, each gets a line: a bogus extra one must be visible, not counted in silence.
+      if (r.check === "signature" && (result.signatures?.length ?? 0) > 1) {
+        for (const s of result.signatures!) {
+          io.out(`    ${s.ok ? "✓" : "✗"} #${s.index} keyid ${shortKeyid(s.keyid)}  ${s.detail}`);
+        }
+      }
     }
     io.out(summary);
   }
@@ -123,4 +130,8 @@ function summarize(result: VerifyResult): string {
   const skipped = result.results.filter((r) => r.skipped).map((r) => r.check);
   const note = skipped.length ? ` (not checked: ${skipped.join(", ")})` : "";
   return `VALID: ${predicate.system.name} ${predicate.verdict}, valid until ${predicate.validUntil}${note}`;
+}
+
+function shortKeyid(keyid: string): string {
+  return keyid.length > 16 ? `${keyid.slice(0, 16)}…` : keyid || "(empty)";
 }

@@ -153,6 +153,14 @@ export interface Assessment {
   waivers: WaiverUse[];
   /** resilience.exclude entries; absent in runs stored before exclusions existed. */
   exclusions?: ExclusionUse[];
+  /** Faults an earlier run was killed before undoing, found in its fault journal at this run's start. */
+  leftovers?: {
+    runId: string;
+    check: string;
+    what: string;
+    outcome: "undone" | "gone" | "manual" | "failed";
+    detail: string;
+  }[];
   roadmap: RoadmapPhase[];
   evidence: {
     /** Folder holding the evidence files and manifest.json, relative to the report folder. */

@@ -1,11 +1,15 @@
 // Faults are always undone (DESIGN principle 5). Each check gets a scope; the run keeps every open scope so that a
 // signal handler can undo all of them. Undo actions run last-in first-out, each at most once, errors collected.
+import type { UndoDescriptor } from "../engines/faults/undoDescriptor.js";
+import type { FaultJournal } from "./faultJournal.js";
 import type { Rollback, RollbackRegistry } from "./types.js";
 
 interface Entry {
   name: string;
   undo: Rollback;
   done: boolean;
+  /** Strikes the entry off the fault journal once undone. */
+  strike?: () => void;
 }
 
 export interface RollbackFailure {
@@ -23,13 +27,21 @@ export class RollbackScope implements RollbackRegistry {
   readonly #undoTimeoutMs: number;
   #closed = false;
 
-  constructor(owner: string, undoTimeoutMs = UNDO_TIMEOUT_MS) {
+  readonly #journal: FaultJournal | undefined;
+
+  constructor(owner: string, undoTimeoutMs = UNDO_TIMEOUT_MS, journal?: FaultJournal) {
     this.owner = owner;
     this.#undoTimeoutMs = undoTimeoutMs;
+    this.#journal = journal;
   }
 
-  add(name: string, undo: Rollback): { runNow(): Promise<void> } {
+  /**
+   * `persist`: how another process could undo it if this one is killed before it can; written to the fault journal
+   * (synchronously) before add() returns, so before the fault goes in.
+   */
+  add(name: string, undo: Rollback, persist?: UndoDescriptor): { runNow(): Promise<void> } {
     const entry: Entry = { name, undo, done: false };
+    if (persist && this.#journal) entry.strike = this.#journal.record(this.owner, name, persist);
     this.#entries.push(entry);
     if (this.#closed) {
       // The check outlived its scope (it ignored its abort signal): whatever it just did is undone at once.
@@ -66,6 +78,7 @@ export class RollbackScope implements RollbackRegistry {
     });
     try {
       await Promise.race([Promise.resolve().then(entry.undo), timeout]);
+      entry.strike?.();
     } catch (error) {
       this.#failures.push({
         name: entry.name,
@@ -80,9 +93,15 @@ export class RollbackScope implements RollbackRegistry {
 /** All scopes of a run, so cancellation (Ctrl-C, SIGTERM) can undo everything still open. */
 export class RollbackLedger {
   readonly #scopes = new Set<RollbackScope>();
+  readonly #journal: FaultJournal | undefined;
+
+  /** With a journal, undos registered with a descriptor survive this process being killed. */
+  constructor(journal?: FaultJournal) {
+    this.#journal = journal;
+  }
 
   open(owner: string): RollbackScope {
-    const scope = new RollbackScope(owner);
+    const scope = new RollbackScope(owner, UNDO_TIMEOUT_MS, this.#journal);
     this.#scopes.add(scope);
     return scope;
   }

@@ -2,6 +2,7 @@
 // the observation with a pure function; it returns findings and never scores. Each finding names a messageId declared
 // in the check's meta, so tests assert [subject, status, messageId] rather than wording.
 import type { TargetLookup } from "../engines/faults/targets/target.js";
+import type { UndoDescriptor } from "../engines/faults/undoDescriptor.js";
 import type { Redactor } from "../secrets/redactor.js";
 import type { Spec } from "../spec/schema.js";
 
@@ -107,8 +108,11 @@ export interface Logger {
 export type Rollback = () => Promise<void> | void;
 
 export interface RollbackRegistry {
-  /** Registers an undo action; it runs (LIFO) when the check ends, times out, throws or the run is cancelled. */
-  add(name: string, undo: Rollback): { runNow(): Promise<void> };
+  /**
+   * Registers an undo action; it runs (LIFO) when the check ends, times out, throws or the run is cancelled. With
+   * `persist`, it is also written to the run's fault journal first, so a later run can undo it if this one is killed.
+   */
+  add(name: string, undo: Rollback, persist?: UndoDescriptor): { runNow(): Promise<void> };
 }
 
 export interface Clock {

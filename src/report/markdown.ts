@@ -33,6 +33,7 @@ function markdown(a: Assessment): string {
   const sections = [
     `# Production readiness of ${text(systemLabel(a))} — ${a.verdict.verdict}`,
     banner(a),
+    ...leftovers(a),
     summary(a),
     results(a),
     criticalIssues(a),
@@ -309,6 +310,22 @@ function exclusions(a: Assessment): string {
   ]);
   lines.push(table(["Check", "Subject", "State", "Left out", "Reason"], rows));
   return lines.join("\n");
+}
+
+/** Faults a killed earlier run never undid: shown first, because the system this run measured was not clean. */
+function leftovers(a: Assessment): string[] {
+  if (!a.leftovers || a.leftovers.length === 0) return [];
+  const rows = a.leftovers.map((l) => [code(l.runId), code(l.check), l.outcome, text(l.detail)]);
+  return [
+    [
+      "## Left behind by an earlier run",
+      "",
+      "A run killed before it could undo its faults left these, found in its fault journal (`.gauntlet/faults/`) " +
+        "when this run started. What could be undone was undone before any check ran; `manual` needs a person.",
+      "",
+      table(["Run", "Check", "Outcome", "Detail"], rows),
+    ].join("\n"),
+  ];
 }
 
 function roadmap(a: Assessment): string {

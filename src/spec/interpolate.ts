@@ -109,17 +109,41 @@ export interface UrlPassword {
   end: number;
 }
 
-/** Every `scheme://user:password@` in a text, e.g. a URL value or a command that embeds one. */
+/**
+ * Every `scheme://user:password@` in a text, e.g. a URL value or a command that embeds one. A scan from each "://"
+ * rather than one regex: /[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/ retries every letter of a long word and every character
+ * of a long userinfo, which takes quadratic time on long values and log lines.
+ */
 export function urlPasswords(text: string): UrlPassword[] {
   const found: UrlPassword[] = [];
-  for (const match of text.matchAll(/[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/gi)) {
-    const userinfo = match[1]!;
-    const colon = userinfo.indexOf(":");
+  const userinfoEnd = /[/@\s]/g;
+  let from = 0;
+  for (let sep = text.indexOf("://"); sep >= 0; sep = text.indexOf("://", from)) {
+    // The scheme: the run of scheme characters before "://", from its first letter (what the regex would match).
+    let start = sep;
+    while (start > from && isSchemeChar(text.charCodeAt(start - 1))) start--;
+    while (start < sep && !isLetter(text.charCodeAt(start))) start++;
+    userinfoEnd.lastIndex = sep + 3;
+    const end = userinfoEnd.exec(text)?.index ?? -1;
+    if (start === sep || end < 0 || text[end] !== "@") {
+      from = sep + 1;
+      continue;
+    }
+    from = end + 1;
+    const colon = text.slice(sep + 3, end).indexOf(":");
     if (colon < 0) continue;
-    const start = match.index + match[0].length - 1 - userinfo.length + colon + 1;
-    found.push({ url: match[0], start, end: match.index + match[0].length - 1 });
+    found.push({ url: text.slice(start, end + 1), start: sep + 3 + colon + 1, end });
   }
   return found;
+}
+
+function isLetter(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+}
+
+/** [a-z0-9+.-], any case. */
+function isSchemeChar(code: number): boolean {
+  return isLetter(code) || (code >= 48 && code <= 57) || code === 43 || code === 46 || code === 45;
 }
 
 function clip(text: string): string {

@@ -1,24 +1,29 @@
 // gauntlet.yaml → validated Spec. YAML is parsed into nodes that keep their offsets, `${ENV}` references are replaced
 // inside those nodes (so positions survive), secrets are registered with the run's redactor, and every zod issue is mapped
 // back to the line and column of the key or value it is about. All problems are reported at once.
-import { readFile, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import {
+  type Alias,
   isAlias,
   isMap,
   isScalar,
   isSeq,
   LineCounter,
   type Node,
-  parseDocument,
+  type Pair,
   type Scalar,
+  type YAMLMap,
   type Document as YamlDocument,
 } from "yaml";
 import { z } from "zod";
 import { Redactor } from "../secrets/redactor.js";
+import { parseBoundedYaml } from "./boundedYaml.js";
 import { interpolate, looksSecret, urlPasswords } from "./interpolate.js";
+import { formatBytes, MAX_SPEC_BYTES } from "./limits.js";
 import { displayPath, type Problem, SpecError } from "./problems.js";
 import { type Spec, specSchema } from "./schema.js";
+import { checkStructure } from "./structure.js";
 import { allowedKeys, descriptionAt, suggest } from "./suggest.js";
 
 export interface LoadedSpec {
@@ -78,7 +83,14 @@ async function readSpecFile(path: string, secrets: Redactor): Promise<string> {
         exists ? `pass ${displayPath(inside)} instead` : "pass the path of a gauntlet.yaml file",
       );
     }
-    return await readFile(path, "utf8");
+    const { bytes, size } = await readAtMost(path, MAX_SPEC_BYTES);
+    if (bytes.length > MAX_SPEC_BYTES) {
+      throw new SpecError(
+        [tooLarge(path, bytes.subarray(0, MAX_SPEC_BYTES).toString("utf8"), size)],
+        secrets,
+      );
+    }
+    return bytes.toString("utf8");
   } catch (error) {
     if (error instanceof SpecError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -98,6 +110,43 @@ async function readSpecFile(path: string, secrets: Redactor): Promise<string> {
   }
 }
 
+/** The file's first `limit` + 1 bytes at most, so a huge file (or /dev/zero) is never read whole; its size when known. */
+async function readAtMost(path: string, limit: number): Promise<{ bytes: Buffer; size?: number }> {
+  const handle = await open(path, "r");
+  try {
+    const info = await handle.stat();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total <= limit) {
+      const chunk = Buffer.alloc(Math.min(64 * 1024, limit + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+    }
+    return { bytes: Buffer.concat(chunks), ...(info.isFile() ? { size: info.size } : {}) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The size limit, reported where the file passes it. `head` is the text of the first MAX_SPEC_BYTES bytes. */
+function tooLarge(file: string, head: string, size: number | undefined): Problem {
+  const lines = head.split(/\r\n|\r|\n/);
+  const limit = formatBytes(MAX_SPEC_BYTES);
+  const what = size === undefined ? "the file is larger than" : `the file is ${formatBytes(size)}, over`;
+  return {
+    file,
+    line: lines.length,
+    column: lines[lines.length - 1]!.length + 1,
+    message: `${what} the ${limit} a spec file may be; it passes ${limit} here`,
+    fix: "a spec describes one system in a few kilobytes: remove generated or pasted content, and name long scripts or bodies by path",
+  };
+}
+
+/** Lines with a YAML syntax error listed one by one; a file of garbage gets a summary, not a line per line. */
+const MAX_SYNTAX_LINES = 50;
+
 type PathSegment = string | number;
 type Position = { line: number; column: number };
 
@@ -113,20 +162,43 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
     return { line, column: col };
   };
 
-  if (text.replace(/^\uFEFF/, "").trim() === "") {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_SPEC_BYTES) {
+    const head = Buffer.from(text, "utf8").subarray(0, MAX_SPEC_BYTES).toString("utf8");
+    throw new SpecError([tooLarge(file, head, bytes)], secrets);
+  }
+  // YAML 1.2 counts a lone CR as a line break (files from old Macs), but the parser knows only \n and \r\n; one
+  // character for another keeps every offset, so lines and columns stay those of the file.
+  const source = text.includes("\r") ? text.replace(/\r(?!\n)/g, "\n") : text;
+
+  if (source.replace(/^\uFEFF/, "").trim() === "") {
     report({ line: 1, column: 1 }, "the file is empty", "start with `version: 1`");
     throw new SpecError(problems, secrets);
   }
 
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const parsed = parseBoundedYaml(source, lineCounter);
+  if (parsed.stopped) {
+    report(at(parsed.stopped.offset), parsed.stopped.message, parsed.stopped.fix);
+    throw new SpecError(problems, secrets);
+  }
+  const doc = parsed.doc;
   const syntaxLines = new Set<number>();
+  let lines: string[] | undefined;
   for (const error of doc.errors) {
     const position = at(error.pos[0]);
     // After one syntax error the parser often reports knock-on errors on the same line; the first one is the cause.
     if (syntaxLines.has(position.line)) continue;
+    if (syntaxLines.size === MAX_SYNTAX_LINES) {
+      report(
+        position,
+        `more lines of invalid YAML from here on (${MAX_SYNTAX_LINES} are listed above)`,
+        "fix those first: the later errors often follow from them",
+      );
+      break;
+    }
     syntaxLines.add(position.line);
-    const lineText = text.split("\n")[position.line - 1] ?? "";
-    const [message, fix] = syntaxProblem(error.code, error.message, lineText);
+    lines ??= source.split("\n");
+    const [message, fix] = syntaxProblem(error.code, error.message, lines[position.line - 1] ?? "");
     report(position, message, fix);
   }
   if (problems.length > 0) throw new SpecError(problems, secrets);
@@ -139,7 +211,7 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
   if (!isMap(root)) {
     report(
       at(root.range?.[0] ?? 0),
-      `the top level must be a mapping of keys (version, system, services, …), found ${found(root.toJSON())}`,
+      `the top level must be a mapping of keys (version, system, services, …), found ${isAlias(root) ? `the alias *${root.source}` : found(root.toJSON())}`,
       "start with `version: 1` at the beginning of a line, then the other keys below it",
     );
     throw new SpecError(problems, secrets);
@@ -158,7 +230,7 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
       }
       report(
         at(keyNode.range?.[0] ?? 0),
-        `duplicate key "${key}" ${inWhere(path)} (first at line ${at(earlier.range?.[0] ?? 0).line})`,
+        `duplicate key "${shortKey(key)}" ${inWhere(path)} (first at line ${at(earlier.range?.[0] ?? 0).line})`,
         "keep one of them: YAML would silently use the last one",
       );
     },
@@ -187,19 +259,30 @@ export function parseSpec(text: string, file: string, options: LoadOptions = {})
     },
   });
 
+  // Aliases without an anchor or inside their own anchor, expansions past the bounds, values too long: each at its line.
+  const structure = checkStructure(doc);
+  for (const problem of structure.problems) report(at(problem.offset), problem.message, problem.fix);
+  if (structure.problems.length > 0) throw new SpecError(problems, secrets);
+
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 100 });
+    // No alias count here: checkStructure bounded what the aliases expand to, and said where.
+    data = doc.toJS({ maxAliasCount: -1 });
   } catch (error) {
-    report(at(0), `the YAML cannot be expanded: ${(error as Error).message}`, "use fewer aliases (*name)");
+    report(
+      at(0),
+      `the YAML cannot be expanded: ${(error as Error).message}`,
+      "check the aliases (*name) and the anchors (&name) they name",
+    );
     throw new SpecError(problems, secrets);
   }
   // Again on the expanded data: a secret reached through an alias (API_TOKEN: *t) has no scalar of its own above.
   registerSecretValues(data, undefined, secrets);
 
   const result = specSchema.safeParse(data, { reportInput: true });
+  const lookup = nodeLookup(structure.aliasTargets);
   const place = (draft: Draft) => {
-    const position = locate(doc, draft.path, draft.target, at);
+    const position = locate(doc, draft.path, draft.target, at, lookup);
     if (draft.target === "value" && interpolationFailed.has(position.offset)) return; // already reported
     report(position, draft.message, draft.fix);
   };
@@ -223,10 +306,10 @@ function registerSecretValues(value: unknown, key: string | undefined, secrets: 
 }
 
 function syntaxProblem(code: string, message: string, lineText: string): [string, string] {
-  const what = `invalid YAML: ${message
-    .split("\n")[0]!
-    .replace(/\.$/, "")
-    .replace(/^./, (c) => c.toLowerCase())}`;
+  const first = message.split("\n", 1)[0]!;
+  // The parser quotes the source it could not read, which can be a whole line.
+  const short = first.length > 160 ? `${first.slice(0, 157)}…` : first;
+  const what = `invalid YAML: ${short.replace(/\.$/, "").replace(/^./, (c) => c.toLowerCase())}`;
   switch (code) {
     case "TAB_AS_INDENT":
       return [what, "indent with spaces; YAML does not allow tabs"];
@@ -239,7 +322,7 @@ function syntaxProblem(code: string, message: string, lineText: string): [string
       return [what, "close the quote or bracket opened before this point"];
     case "UNEXPECTED_TOKEN": {
       // `{ url: ${DB_URL} }`: the braces of an unquoted ${…} end the flow mapping early.
-      const reference = /(?<!["'])\$\{[^}]*\}/.exec(lineText)?.[0];
+      const reference = unquotedReference(lineText);
       return reference
         ? [what, `quote the reference: "${reference}" (inside [ ] and { } an unquoted \${…} is read as YAML)`]
         : [what, 'quote values that contain {, }, [, ] or "," when they are inside [ ] or { }'];
@@ -253,6 +336,21 @@ function syntaxProblem(code: string, message: string, lineText: string): [string
     default:
       return [what, "check the indentation and quoting around this point"];
   }
+}
+
+/** The first `${…}` on a line that no quote opens (/(?<!["'])\$\{[^}]*\}/ without its quadratic retries). */
+function unquotedReference(line: string): string | undefined {
+  let close = -1;
+  for (let open = line.indexOf("${"); open >= 0; open = line.indexOf("${", open + 1)) {
+    if (close < open) close = line.indexOf("}", open + 2);
+    if (close < 0) return undefined; // no } after this ${, nor after any later one
+    const before = line[open - 1];
+    if (before !== '"' && before !== "'") {
+      const reference = line.slice(open, close + 1);
+      return reference.length > 60 ? undefined : reference;
+    }
+  }
+  return undefined;
 }
 
 // ── walking the YAML nodes ─────────────────────────────────────────────────────────────────────────────────────────
@@ -293,20 +391,51 @@ function retype(value: string, scalar: Scalar, substituted: boolean): string | n
   return value;
 }
 
+interface NodeLookup {
+  /** The node an alias names. */
+  target(alias: Alias): Node | undefined;
+  /** The first pair of a mapping with this key. */
+  pair(map: YAMLMap, key: string): Pair | undefined;
+}
+
+/**
+ * Finding problems' positions by index, not by search: with one problem per key of a large mapping, searching the
+ * mapping (or the document, for an alias) for each would take quadratic time.
+ */
+function nodeLookup(aliasTargets: ReadonlyMap<Alias, Node>): NodeLookup {
+  const indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+  return {
+    target: (alias) => aliasTargets.get(alias),
+    pair(map, key) {
+      let index = indexes.get(map);
+      if (!index) {
+        index = new Map();
+        for (const pair of map.items) {
+          const text = keyText(pair.key);
+          if (!index.has(text)) index.set(text, pair as Pair);
+        }
+        indexes.set(map, index);
+      }
+      return index.get(key);
+    },
+  };
+}
+
 /** The position of the node a path names; the parent mapping when a key is missing; the key itself for "key". */
 function locate(
   doc: YamlDocument,
   path: readonly PathSegment[],
   target: "value" | "key",
   at: (offset: number) => Position,
+  lookup: NodeLookup,
 ): Position & { offset: number } {
   let node: unknown = doc.contents;
   let keyNode: Node | undefined;
   for (const segment of path) {
-    if (isAlias(node)) node = node.resolve(doc);
+    if (isAlias(node)) node = lookup.target(node);
     let next: unknown;
     if (isMap(node)) {
-      const pair = node.items.find((p) => keyText(p.key) === String(segment));
+      const pair = lookup.pair(node, String(segment));
       if (!pair) break;
       keyNode = pair.key as Node;
       next = pair.value;
@@ -380,14 +509,14 @@ function translate(issue: z.core.$ZodIssue, base: PathSegment[], data: unknown):
   }
 
   switch (issue.code) {
-    case "unrecognized_keys":
+    case "unrecognized_keys": {
+      const allowed = allowedKeys(specSchema, path);
       return issue.keys.map((key) => {
-        const allowed = allowedKeys(specSchema, path);
         const suggestion = suggest(key, allowed);
         return {
           path: [...path, key],
           target: "key" as const,
-          message: `unknown key "${key}" ${inWhere(path)}`,
+          message: `unknown key "${shortKey(key)}" ${inWhere(path)}`,
           fix: suggestion
             ? `did you mean "${suggestion}"?`
             : key === "<<"
@@ -397,6 +526,7 @@ function translate(issue: z.core.$ZodIssue, base: PathSegment[], data: unknown):
                 : "remove it",
         };
       });
+    }
     case "invalid_type":
     case "invalid_union": {
       if (issue.code === "invalid_union" && !isTypeOnlyUnion(issue)) {
@@ -444,7 +574,7 @@ function translate(issue: z.core.$ZodIssue, base: PathSegment[], data: unknown):
         {
           path,
           target: "key",
-          message: `"${String(key)}" is not a valid key ${inWhere(parentPath)}`,
+          message: `"${shortKey(String(key))}" is not a valid key ${inWhere(parentPath)}`,
           fix: inner ?? custom ?? "use letters, digits, '-', '_' or '.', starting with a letter",
         },
       ];
@@ -667,9 +797,14 @@ function pathText(path: readonly PathSegment[]): string {
   for (const segment of path) {
     if (typeof segment === "number") text += `[${segment}]`;
     else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(segment)) text += text ? `.${segment}` : segment;
-    else text += `[${JSON.stringify(segment)}]`;
+    else text += `[${JSON.stringify(shortKey(segment))}]`;
   }
   return text;
+}
+
+/** A key quoted in a message: a 16 KiB key would bury the line it is on. */
+function shortKey(key: string): string {
+  return key.length > 60 ? `${key.slice(0, 57)}…` : key;
 }
 
 function inWhere(path: readonly PathSegment[]): string {

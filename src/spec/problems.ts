@@ -1,6 +1,7 @@
 // What is wrong with a spec, where, and how to fix it: `file:line:col: what is wrong — how to fix it`.
 import { isAbsolute, relative } from "node:path";
 import { Redactor } from "../secrets/redactor.js";
+import { printable } from "./printable.js";
 
 export interface Problem {
   /** Absolute path of the spec file. */
@@ -50,8 +51,9 @@ export function formatProblem(
       ? `${displayPath(problem.file, cwd)}:${problem.line}:${problem.column}`
       : displayPath(problem.file, cwd);
   const text = `${where}: ${problem.message}${problem.fix ? ` — ${problem.fix}` : ""}`;
-  // One problem, one line: a multi-line value quoted in a message must not break the format.
-  return secrets.redact(text.replace(/\r?\n/g, "\\n"));
+  // One problem, one line, and only what it says: a value quoted in a message may hold line breaks, escape sequences
+  // or bidi controls, and is printed escaped (after redaction, so a secret is matched as it was registered).
+  return printable(secrets.redact(text));
 }
 
 /** `file` relative to `cwd` when it lies inside it, else unchanged. */

@@ -1,8 +1,10 @@
 // The gauntlet.yaml contract (DESIGN.md "The spec"). Every key is parsed and validated here even before a check uses
 // it, so a typo is caught on day one. Durations become milliseconds, sizes bytes, rates per second, percents 0–100.
 import { z } from "zod";
+import { MAX_THRESHOLD_LENGTH } from "./limits.js";
 import { parseThreshold } from "./thresholds.js";
 import { type Parsed, parseDuration, parsePercent, parseRate, parseSize } from "./units.js";
+import { urlProblem } from "./urls.js";
 
 function unit(parse: (input: unknown) => Parsed, description: string) {
   return z
@@ -24,12 +26,30 @@ export const percent = () => unit(parsePercent, "percentage, e.g. 99.9%");
 const name = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, "use letters, digits, '-', '_' or '.', starting with a letter");
-const httpUrl = z
+/** A URL parsed as the checks parse it (`new URL`), with a host and a port in range; `schemes` when only some do. */
+function url(schemes: readonly string[] | undefined, example: string, pattern: string) {
+  return (
+    z
+      .string()
+      .superRefine((text, ctx) => {
+        const problem = urlProblem(text, schemes, example);
+        if (problem) ctx.addIssue({ code: "custom", message: problem, input: text });
+      })
+      // For editors, the pattern only: `format: uri` would flag the ${VAR} references that are interpolated later.
+      .meta({ pattern })
+  );
+}
+const httpUrl = url(["http", "https"], "http://127.0.0.1:9090", "^https?://\\S+$");
+const anyUrl = url(undefined, "postgres://user@127.0.0.1:5432/db", "^[a-zA-Z][a-zA-Z0-9+.-]*://\\S+$");
+/** A path joined to the service's url, or a full http(s) URL, which must then be a valid one. */
+const endpoint = z
   .string()
-  .regex(/^https?:\/\/\S+$/, "write an http:// or https:// URL, e.g. http://127.0.0.1:9090");
-const anyUrl = z
-  .string()
-  .regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i, "write a URL with a scheme, e.g. postgres://user@127.0.0.1:5432/db");
+  .min(1)
+  .superRefine((text, ctx) => {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return;
+    const problem = urlProblem(text, ["http", "https"], "http://127.0.0.1:9090/metrics");
+    if (problem) ctx.addIssue({ code: "custom", message: problem, input: text });
+  });
 const stringList = z.array(z.string().min(1));
 const command = z.string().min(1, "write the shell command to run");
 /** A k6-style threshold, parsed here so a typo is found by `validate`, not minutes into a load run. */
@@ -37,6 +57,12 @@ const threshold = z
   .string()
   .min(1)
   .superRefine((text, ctx) => {
+    if (text.length > MAX_THRESHOLD_LENGTH) {
+      // Parsing is not linear in the length of a long run of spaces; no threshold is this long.
+      const message = `this threshold is ${text.length} characters long: write it like "p(95)<300ms" (at most ${MAX_THRESHOLD_LENGTH} characters)`;
+      ctx.addIssue({ code: "custom", message, input: text });
+      return;
+    }
     try {
       parseThreshold(text);
     } catch (error) {
@@ -110,8 +136,8 @@ const service = z.strictObject({
   kind: z.enum(SERVICE_KINDS).default("http"),
   url: anyUrl.optional(),
   /** Health path (joined to url) or a full URL. */
-  health: z.string().min(1).optional(),
-  metrics: z.string().min(1).optional(),
+  health: endpoint.optional(),
+  metrics: endpoint.optional(),
   exposure: z.enum(["public", "internal"]).optional(),
   protected: stringList.optional(),
   dependsOn: z.array(name).optional(),
@@ -136,6 +162,8 @@ const deployment = z.strictObject({
     .optional(),
 });
 
+const LOOPBACK_URL = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+(\/\S*)?$/;
+
 /**
  * A webhook on loopback that Alertmanager's configuration routes to, and the labels that route a synthetic alert
  * there: alertsDelivered listens on it and measures the delivery end to end.
@@ -144,9 +172,15 @@ const alertReceiver = z.strictObject({
   url: z
     .string()
     .regex(
-      /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+(\/\S*)?$/,
+      LOOPBACK_URL,
       "write a loopback http URL with a port, e.g. http://127.0.0.1:19095/alerts (Gauntlet listens there)",
-    ),
+    )
+    .superRefine((text, ctx) => {
+      // The pattern lets through what no socket can listen on (port 99999); when it fails, its own error is enough.
+      if (!LOOPBACK_URL.test(text)) return;
+      const problem = urlProblem(text, ["http"], "http://127.0.0.1:19095/alerts");
+      if (problem) ctx.addIssue({ code: "custom", message: problem, input: text });
+    }),
   labels: z
     .record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "a Prometheus label name"), z.string())
     .default({}),

@@ -2,27 +2,52 @@
 // tells which keys are allowed at a path of the spec.
 import { z } from "zod";
 
-/** Damerau-Levenshtein distance (optimal string alignment: insert, delete, substitute, swap two neighbours). */
-export function editDistance(a: string, b: string): number {
+/**
+ * Damerau-Levenshtein distance (optimal string alignment: insert, delete, substitute, swap two neighbours). With a
+ * `limit`, any distance above it is returned as limit + 1 and only the cells within `limit` of the diagonal are
+ * computed, so two long strings cost their length times the limit, not the product of their lengths.
+ */
+export function editDistance(a: string, b: string, limit = Number.POSITIVE_INFINITY): number {
   if (a === b) return 0;
-  if (a.length === 0) return b.length;
-  if (b.length === 0) return a.length;
-  // Three rows are enough: the transposition looks two rows back.
-  let before = new Array<number>(b.length + 1).fill(0);
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  let current = new Array<number>(b.length + 1).fill(0);
+  const band = Math.min(limit, Math.max(a.length, b.length));
+  const beyond = band + 1;
+  if (Math.abs(a.length - b.length) > band) return beyond;
+  if (a.length === 0 || b.length === 0) return Math.max(a.length, b.length);
+  // Three rows are enough: the transposition looks two rows back. A cell outside the band holds `beyond`.
+  const [first, second, third] = scratchRows(b.length + 1, beyond);
+  let before = first;
+  let previous = second;
+  let current = third;
+  for (let j = 0; j <= Math.min(b.length, band); j++) previous[j] = j;
   for (let i = 1; i <= a.length; i++) {
-    current[0] = i;
-    for (let j = 1; j <= b.length; j++) {
+    const from = Math.max(1, i - band);
+    const to = Math.min(b.length, i + band);
+    // The cell left of the band may hold a value from three rows ago.
+    current[from - 1] = from === 1 ? i : beyond;
+    for (let j = from; j <= to; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let best = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
         best = Math.min(best, before[j - 2]! + 1);
-      current[j] = best;
+      current[j] = Math.min(best, beyond);
     }
     [before, previous, current] = [previous, current, before];
   }
   return previous[b.length]!;
+}
+
+// Reused between calls: suggesting for thousands of unknown keys would otherwise allocate three rows per candidate.
+let rows: [Float64Array, Float64Array, Float64Array] = [
+  new Float64Array(64),
+  new Float64Array(64),
+  new Float64Array(64),
+];
+
+function scratchRows(length: number, fill: number): [Float64Array, Float64Array, Float64Array] {
+  if (rows[0].length < length)
+    rows = [new Float64Array(length), new Float64Array(length), new Float64Array(length)];
+  for (const row of rows) row.fill(fill, 0, length);
+  return rows;
 }
 
 /** Case, "-" and "_" do not matter: depends_on, DependsOn and dependson all mean dependsOn. */
@@ -36,13 +61,14 @@ function loose(text: string): string {
  */
 export function suggest(input: string, candidates: Iterable<string>): string | undefined {
   const unique = [...new Set(candidates)].filter((c) => c !== input);
-  const exact = unique.find((c) => loose(c) === loose(input));
+  const wanted = loose(input);
+  const exact = unique.find((c) => loose(c) === wanted);
   if (exact !== undefined) return exact;
   const limit = Math.min(2, Math.floor(input.length / 2));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of unique) {
-    const distance = editDistance(loose(input), loose(candidate));
+    const distance = editDistance(wanted, loose(candidate), limit);
     if (distance <= limit && distance < bestDistance) {
       best = candidate;
       bestDistance = distance;

@@ -22,10 +22,11 @@ const HINT = 'write it like "p(95)<300ms", "avg<200ms", "errors<1%" or "rps>500"
 export function parseThreshold(source: string): Threshold {
   let text = source.trim();
   let abortOnFail = false;
-  const abort = /\s+abortOnFail$/i.exec(text);
-  if (abort) {
+  // A suffix test, not /\s+abortOnFail$/: that regex backtracks over every run of spaces (quadratic on long input).
+  const suffix = "abortonfail";
+  if (text.toLowerCase().endsWith(suffix) && /\s/.test(text[text.length - suffix.length - 1] ?? "")) {
     abortOnFail = true;
-    text = text.slice(0, abort.index);
+    text = text.slice(0, text.length - suffix.length).trimEnd();
   }
   const match =
     /^(p\(\s*(\d+(?:\.\d+)?)\s*\)|avg|max|min|med|errors|rps)\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?)\s*([a-z%/]*)$/i.exec(

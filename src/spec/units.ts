@@ -24,13 +24,18 @@ export function parseDuration(input: unknown): Parsed {
   }
   if (typeof input !== "string") return { ok: false, error: `expected a duration: ${hint}` };
   const text = input.trim();
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/g)];
-  const joined = parts.map((p) => p[0]).join("");
-  if (parts.length === 0 || joined.replace(/\s/g, "") !== text.replace(/\s/g, "")) {
-    return { ok: false, error: `"${input}" is not a duration: ${hint}` };
-  }
+  // Part after part from where the last one ended (sticky): an unanchored search would retry every digit of a long
+  // run of digits and take quadratic time.
+  const part = /\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/y;
   let total = 0;
-  for (const [, amount, unit] of parts) total += Number(amount) * DURATION_UNITS[unit!]!;
+  let end = 0;
+  for (let match = part.exec(text); match; match = part.exec(text)) {
+    total += Number(match[1]) * DURATION_UNITS[match[2]!]!;
+    end = part.lastIndex;
+  }
+  if (end === 0 || end !== text.length) {
+    return { ok: false, error: `"${clip(input)}" is not a duration: ${hint}` };
+  }
   return { ok: true, value: Math.round(total) };
 }
 
@@ -43,7 +48,7 @@ export function parseSize(input: unknown): Parsed {
   if (typeof input !== "string") return { ok: false, error: `expected a size: ${hint}` };
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(input.trim());
   const factor = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
-  if (!match || factor === undefined) return { ok: false, error: `"${input}" is not a size: ${hint}` };
+  if (!match || factor === undefined) return { ok: false, error: `"${clip(input)}" is not a size: ${hint}` };
   return { ok: true, value: Math.round(Number(match[1]) * factor) };
 }
 
@@ -55,7 +60,7 @@ export function parseRate(input: unknown): Parsed {
   }
   if (typeof input !== "string") return { ok: false, error: `expected a rate: ${hint}` };
   const match = /^(\d+(?:\.\d+)?)\s*(?:\/\s*(s|m|h))?$/.exec(input.trim());
-  if (!match || Number(match[1]) <= 0) return { ok: false, error: `"${input}" is not a rate: ${hint}` };
+  if (!match || Number(match[1]) <= 0) return { ok: false, error: `"${clip(input)}" is not a rate: ${hint}` };
   const per = { s: 1, m: 60, h: 3600 }[(match[2] ?? "s") as "s" | "m" | "h"];
   return { ok: true, value: Number(match[1]) / per };
 }
@@ -65,10 +70,15 @@ export function parsePercent(input: unknown): Parsed {
   const hint = "write a percentage between 0 and 100, e.g. 99.9%";
   const text = typeof input === "number" ? String(input) : typeof input === "string" ? input.trim() : "";
   const match = /^(\d+(?:\.\d+)?)\s*%?$/.exec(text);
-  if (!match) return { ok: false, error: `"${String(input)}" is not a percentage: ${hint}` };
+  if (!match) return { ok: false, error: `"${clip(String(input))}" is not a percentage: ${hint}` };
   const value = Number(match[1]);
   if (value < 0 || value > 100) return { ok: false, error: `${value} is out of range: ${hint}` };
   return { ok: true, value };
+}
+
+/** A value quoted in a message, short enough to read. */
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 37)}…` : text;
 }
 
 export function formatDuration(ms: number): string {

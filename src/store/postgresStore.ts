@@ -6,16 +6,15 @@ import { UserError } from "../errors.js";
 import type { Redactor } from "../secrets/redactor.js";
 import { BOOTSTRAP_SQL, pendingMigrations } from "./migrations.js";
 import {
-  AmbiguousRunIdError,
   checkColumns,
   displayUrl,
   type HistoryStore,
-  MAX_LISTED_MATCHES,
   normaliseLimit,
   normaliseOffset,
   parseRunRef,
   type RunFilter,
   type RunSummary,
+  resolveRunRef,
   runColumns,
 } from "./store.js";
 
@@ -181,23 +180,21 @@ class PostgresHistoryStore implements HistoryStore {
       [ref.prefix],
     );
     if (exact.rows[0]) return exact.rows[0].assessment;
-    const matches = await this.#pool.query<{ run_id: string }>(
-      `SELECT r.run_id FROM runs r WHERE left(r.run_id, char_length($1::text)) = $1::text ${NEWEST_FIRST} LIMIT $2`,
-      [ref.prefix, MAX_LISTED_MATCHES + 1],
-    );
-    if (matches.rows.length > 1) {
-      throw new AmbiguousRunIdError(
-        ref.prefix,
-        matches.rows.map((r) => r.run_id),
-      );
-    }
-    const only = matches.rows[0];
-    if (!only) return undefined;
+    // A prefix of the id or of its random part (the short id history shows), matched in store.ts for every backend.
+    const runId = resolveRunRef(await this.runIds(), ref.prefix);
+    if (runId === undefined) return undefined;
     const found = await this.#pool.query<{ assessment: Assessment }>(
       "SELECT assessment FROM runs WHERE run_id = $1",
-      [only.run_id],
+      [runId],
     );
     return found.rows[0]?.assessment;
+  }
+
+  async runIds(): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ run_id: string }>(
+      `SELECT r.run_id FROM runs r ${NEWEST_FIRST}`,
+    );
+    return rows.map((r) => r.run_id);
   }
 
   async list(filter: RunFilter = {}): Promise<RunSummary[]> {

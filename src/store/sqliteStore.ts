@@ -4,15 +4,14 @@ import type { Assessment, Verdict } from "../core/assessment.js";
 import { UserError } from "../errors.js";
 import { BOOTSTRAP_SQL, pendingMigrations } from "./migrations.js";
 import {
-  AmbiguousRunIdError,
   checkColumns,
   type HistoryStore,
-  MAX_LISTED_MATCHES,
   normaliseLimit,
   normaliseOffset,
   parseRunRef,
   type RunFilter,
   type RunSummary,
+  resolveRunRef,
   runColumns,
 } from "./store.js";
 
@@ -127,16 +126,15 @@ class SqliteHistoryStore implements HistoryStore {
     if (ref.kind === "latest") return this.latest(undefined, ref.offset);
     const exact = this.#db.prepare("SELECT assessment FROM runs WHERE run_id = ?").pluck().get(ref.prefix);
     if (typeof exact === "string") return JSON.parse(exact) as Assessment;
-    const matches = this.#db
-      .prepare(
-        `SELECT r.run_id FROM runs r WHERE substr(r.run_id, 1, length(@p)) = @p ${NEWEST_FIRST} LIMIT @n`,
-      )
-      .pluck()
-      .all({ p: ref.prefix, n: MAX_LISTED_MATCHES + 1 }) as string[];
-    if (matches.length > 1) throw new AmbiguousRunIdError(ref.prefix, matches);
-    if (matches.length === 0) return undefined;
-    const text = this.#db.prepare("SELECT assessment FROM runs WHERE run_id = ?").pluck().get(matches[0]);
+    // A prefix of the id or of its random part (the short id history shows), matched in store.ts for every backend.
+    const runId = resolveRunRef(await this.runIds(), ref.prefix);
+    if (runId === undefined) return undefined;
+    const text = this.#db.prepare("SELECT assessment FROM runs WHERE run_id = ?").pluck().get(runId);
     return typeof text === "string" ? (JSON.parse(text) as Assessment) : undefined;
+  }
+
+  async runIds(): Promise<string[]> {
+    return this.#db.prepare(`SELECT r.run_id FROM runs r ${NEWEST_FIRST}`).pluck().all() as string[];
   }
 
   async list(filter: RunFilter = {}): Promise<RunSummary[]> {

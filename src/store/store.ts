@@ -1,9 +1,10 @@
 // Assessment history: every run is kept whole (the Assessment JSON) plus the columns that history listings, diffs
 // and the dashboard filter on. SQLite in <cwd>/.gauntlet/history.db by default; PostgreSQL for teams.
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Assessment, Revision, Verdict } from "../core/assessment.js";
+import { type OutputModes, outputModes } from "../core/evidence.js";
 import { UserError } from "../errors.js";
 import { Redactor } from "../secrets/redactor.js";
 
@@ -40,6 +41,8 @@ export interface HistoryStore {
   get(runIdOrPrefix: string): Promise<Assessment | undefined>;
   /** Newest first. */
   list(filter?: RunFilter): Promise<RunSummary[]>;
+  /** Every run id, newest first: what short ids must be unique among. */
+  runIds(): Promise<string[]>;
   /** The newest run (of one system, when given); offset 1 is the one before it, and so on. */
   latest(system?: string, offset?: number): Promise<Assessment | undefined>;
   close(): Promise<void>;
@@ -50,19 +53,27 @@ export interface OpenStoreOptions {
   cwd?: string;
   /** Where a postgres:// URL's password is registered so no message shows it. */
   secrets?: Redactor;
+  /** What a new SQLite file and its folder are created with; outputModes() (0600, 0700) when absent. */
+  modes?: OutputModes;
 }
 
 export const DEFAULT_STORE_PATH = path.join(".gauntlet", "history.db");
 
-/** A run id prefix that matches more than one run. */
+/** A run reference that matches more than one run. */
 export class AmbiguousRunIdError extends UserError {
   readonly prefix: string;
+  /** The matching run ids, newest first. */
   readonly matches: string[];
-  constructor(prefix: string, matches: string[]) {
+  constructor(prefix: string, matches: string[], allRunIds: string[] = matches) {
+    const short = shortRunIds(allRunIds);
+    const listed = matches.slice(0, MAX_LISTED_MATCHES).map((id) => {
+      const name = short.get(id) ?? id;
+      return name === id ? id : `${name} (${id})`;
+    });
     const more = matches.length > MAX_LISTED_MATCHES ? ", …" : "";
     super(
-      `Run id prefix "${prefix}" is ambiguous: it matches ${matches.slice(0, MAX_LISTED_MATCHES).join(", ")}${more}. ` +
-        "Type more characters of the run id.",
+      `Run id "${prefix}" is ambiguous: it matches ${matches.length} runs: ${listed.join(", ")}${more}. ` +
+        "Pass one of their short ids (gauntlet history shows them) or more characters of the run id.",
     );
     this.name = "AmbiguousRunIdError";
     this.prefix = prefix;
@@ -70,8 +81,79 @@ export class AmbiguousRunIdError extends UserError {
   }
 }
 
-/** How many matches an ambiguity error lists; backends fetch one more to know there are more. */
+/** How many matches an ambiguity error lists. */
 export const MAX_LISTED_MATCHES = 10;
+
+/** Run ids as assess makes them: 20261201T223045Z-3f9a1c, the UTC start time and a random part. */
+const GAUNTLET_RUN_ID = /^\d{8}T\d{6}Z-([0-9a-z]+)$/;
+/** Git-style: a short id is at least this long, and grows until it names one run. */
+export const MIN_SHORT_ID = 4;
+/** Ids of another form (imported, older) are shortened from their start, to at least this many characters. */
+const MIN_SHORT_OTHER_ID = 8;
+
+/** The random part of a Gauntlet run id (20261201T223045Z-3f9a1c → 3f9a1c); undefined for ids of another form. */
+export function runIdSuffix(runId: string): string | undefined {
+  return GAUNTLET_RUN_ID.exec(runId)?.[1];
+}
+
+/** Whether a reference names this run: a prefix of its id, or of its random part (what short ids are made of). */
+export function matchesRunRef(runId: string, ref: string): boolean {
+  return runId.startsWith(ref) || (runIdSuffix(runId)?.startsWith(ref) ?? false);
+}
+
+/**
+ * The shortest reference that names each run and no other among runIds (git-style): the start of its random part,
+ * at least MIN_SHORT_ID characters (3f9a); for ids of another form, the start of the id, at least 8 characters; the
+ * full id when nothing shorter is unique (two runs with the same random part).
+ */
+export function shortRunIds(runIds: string[]): Map<string, string> {
+  const ids = [...new Set(runIds)];
+  const candidates = new Map(ids.map((id) => [id, candidatesOf(id)]));
+  const lengths = new Set([...candidates.values()].flat().map((c) => c.length));
+  // How many runs each possible short id would match, by either rule; a run counted once per reference.
+  const matches = new Map<string, number>();
+  for (const id of ids) {
+    const suffix = runIdSuffix(id);
+    const refs = new Set<string>();
+    for (const n of lengths) {
+      if (id.length >= n) refs.add(id.slice(0, n));
+      if (suffix && suffix.length >= n) refs.add(suffix.slice(0, n));
+    }
+    for (const ref of refs) matches.set(ref, (matches.get(ref) ?? 0) + 1);
+  }
+  const short = new Map<string, string>();
+  for (const id of ids) {
+    short.set(id, candidatesOf(id).find((c) => matches.get(c) === 1) ?? id);
+  }
+  return short;
+}
+
+function candidatesOf(runId: string): string[] {
+  const suffix = runIdSuffix(runId);
+  const base = suffix ?? runId;
+  const from = Math.min(suffix ? MIN_SHORT_ID : MIN_SHORT_OTHER_ID, base.length);
+  const out: string[] = [];
+  for (let n = from; n <= base.length; n++) out.push(base.slice(0, n));
+  return out;
+}
+
+/**
+ * The one run id among runIds (newest first) that a reference names; undefined when none does.
+ * Throws AmbiguousRunIdError, listing the candidates, when several do.
+ */
+export function resolveRunRef(runIds: string[], ref: string): string | undefined {
+  if (runIds.includes(ref)) return ref;
+  const matches = runIds.filter((id) => matchesRunRef(id, ref));
+  if (matches.length > 1) throw new AmbiguousRunIdError(ref, matches, runIds);
+  return matches[0];
+}
+
+export const RUNS_DIR = path.join(".gauntlet", "runs");
+
+/** Where assess keeps a run's reports, certificate and evidence when it keeps history. */
+export function runFolder(cwd: string, runId: string): string {
+  return path.join(cwd, RUNS_DIR, runId);
+}
 
 export type RunRef = { kind: "latest"; offset: number } | { kind: "id"; prefix: string };
 
@@ -93,17 +175,34 @@ export async function openStore(location?: string, options: OpenStoreOptions = {
     return openPostgresStore(target.url, options.secrets ?? new Redactor());
   }
   if (target.file !== ":memory:") {
+    const modes = options.modes ?? outputModes();
     try {
-      mkdirSync(path.dirname(target.file), { recursive: true });
+      mkdirSync(path.dirname(target.file), { recursive: true, mode: modes.dir });
+      createPrivately(target.file, modes.file);
     } catch (error) {
       throw new UserError(
-        `Cannot create the folder of the history database ${target.file}: ${(error as Error).message}. ` +
+        `Cannot create the history database ${target.file}: ${(error as Error).message}. ` +
           "Pass --store with a writable path or a postgres:// URL.",
       );
     }
   }
   const { openSqliteStore } = await import("./sqliteStore.js");
   return openSqliteStore(target.file);
+}
+
+/**
+ * Creates an empty database file with mode before SQLite does (it would use 0644): SQLite opens an empty file as a new
+ * database and gives its -wal and -shm files the database file's mode. An existing file is left as it is.
+ */
+function createPrivately(file: string, mode: number): void {
+  let fd: number;
+  try {
+    fd = openSync(file, "wx", mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return;
+    throw error;
+  }
+  closeSync(fd);
 }
 
 /** Where a store location points, without opening it; for messages ("runs recorded in …"). */

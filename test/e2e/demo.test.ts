@@ -17,7 +17,11 @@ describe("demo systems, assessed for real", () => {
   const work = mkdtempSync(path.join(tmpdir(), "gauntlet-e2e-demo-"));
   const keys = path.join(work, "keys");
   const token = `tok-${randomBytes(16).toString("hex")}`;
-  const env = { DEMO_API_TOKEN: token, PAYMENTS_API_KEY: "" };
+  const env = {
+    DEMO_API_TOKEN: token,
+    DEMO_PROXY_TOKEN: `proxy-${randomBytes(16).toString("hex")}`,
+    PAYMENTS_API_KEY: "",
+  };
 
   beforeAll(async () => {
     const keygen = await runCli(["keygen", "--out", keys], { cwd: work });
@@ -177,7 +181,10 @@ describe("demo systems, assessed for real", () => {
 
 describe("re-rendering, re-running and the editor schema", () => {
   const work = mkdtempSync(path.join(tmpdir(), "gauntlet-e2e-rerun-"));
-  const env = { DEMO_API_TOKEN: `tok-${randomBytes(12).toString("hex")}` };
+  const env = {
+    DEMO_API_TOKEN: `tok-${randomBytes(12).toString("hex")}`,
+    DEMO_PROXY_TOKEN: `proxy-${randomBytes(16).toString("hex")}`,
+  };
   const spec = path.join(ROOT, "examples/sturdy/gauntlet.yaml");
 
   it("assessing twice into the same --out leaves only the latest run's files, which verify", async () => {

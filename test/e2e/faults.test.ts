@@ -114,7 +114,13 @@ afterAll(() => {
   redis.kill("SIGKILL");
 });
 
-function specFile(name: string, redisUrl: string, cacheControl: string[], proxyApi?: string): string {
+function specFile(
+  name: string,
+  redisUrl: string,
+  cacheControl: string[],
+  proxyApi?: string,
+  proxyToken?: string,
+): string {
   const file = path.join(dir, `${name}.yaml`);
   const apiPortPlaceholder = "__API_PORT__";
   writeFileSync(
@@ -140,7 +146,9 @@ function specFile(name: string, redisUrl: string, cacheControl: string[], proxyA
       "  experiments:",
       "    - { name: cache-outage, target: cache, fault: blackhole, duration: 30s, recoverWithin: 5s }",
       // The CLI reads the proxy from the spec (proposed key); the driver gets it from GAUNTLET_TEST_PROXIES.
-      ...(registered && proxyApi ? ["  proxies:", `    cache: { api: "${proxyApi}" }`] : []),
+      ...(registered && proxyApi
+        ? ["  proxies:", `    cache: { api: "${proxyApi}", token: "${proxyToken}" }`]
+        : []),
     ].join("\n"),
   );
   return file;
@@ -166,10 +174,10 @@ describe(`interrupting ${CHECK} mid-fault (${registered ? "gauntlet assess" : "r
   for (const signal of ["SIGINT", "SIGTERM", "SIGINT", "SIGTERM"] as const) {
     it(`${signal} while Redis is blackholed at a fault proxy leaves no toxic`, async () => {
       const file = await withApiPort(
-        specFile("proxied", `redis://127.0.0.1:${proxy.listenPort}`, [], proxy.apiUrl),
+        specFile("proxied", `redis://127.0.0.1:${proxy.listenPort}`, [], proxy.apiUrl, proxy.token),
       );
       const run = startRun(file, {
-        GAUNTLET_TEST_PROXIES: JSON.stringify({ cache: { api: proxy.apiUrl } }),
+        GAUNTLET_TEST_PROXIES: JSON.stringify({ cache: { api: proxy.apiUrl, token: proxy.token } }),
       });
       const injected = await until(() => proxy.proxy.toxics().length > 0, 20_000);
       if (!injected) run.child.kill("SIGKILL");
@@ -251,3 +259,73 @@ describe(`interrupting crashRecovered mid-crash of a container (${registered ? "
     }, 60_000);
   }
 });
+
+// SIGKILL cannot be caught: the run's rollbacks never happen. The fault journal written before each fault lets the
+// next assessment in the same folder undo what was left and say so, before any check runs.
+describe("kill -9 mid-fault: the next run undoes and reports what the killed one left", () => {
+  let proxy: TestProxy;
+  beforeAll(async () => {
+    proxy = await startProxy(redisPort);
+  });
+  afterAll(async () => {
+    await proxy.close();
+  });
+
+  async function nextRun(file: string): Promise<{ code: number | null; output: string }> {
+    const run = startCli(["assess", file, "--only", "healthEndpointsRespond", "--no-store"], { cwd: dir });
+    const result = await run.done;
+    return { code: result.code, output: result.stdout + result.stderr };
+  }
+
+  it("a toxic on a fault proxy, and the supervised API the killed run left running", async () => {
+    const file = await withApiPort(
+      specFile("killed", `redis://127.0.0.1:${proxy.listenPort}`, [], proxy.apiUrl, proxy.token),
+    );
+    const apiPort = Number(/url: http:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(file, "utf8"))![1]);
+    const run = startRun(file);
+    expect(await until(() => proxy.proxy.toxics().length > 0, 20_000)).toBe(true);
+    run.child.kill("SIGKILL");
+    await run.done;
+    // The fault outlived the process that injected it, and so did the API it supervised.
+    expect(proxy.proxy.toxics().length).toBeGreaterThan(0);
+    expect(await answersHttp(apiPort)).toBe(true);
+
+    const next = await nextRun(file);
+    expect(next.output).toMatch(
+      /left behind by run \S+ \(dependencyOutageDegradesGracefully\), undone: removed toxic/,
+    );
+    expect(next.output).toMatch(/left behind by run \S+ \(_system\), undone: stopped api/);
+    expect(next.output).not.toContain(proxy.token);
+    expect(proxy.proxy.toxics()).toEqual([]);
+    expect(await redisAnswers(proxy.listenPort)).toBe(true);
+  }, 60_000);
+
+  it("a Redis frozen through control.commands", async () => {
+    const file = await withApiPort(
+      specFile("killed-frozen", `redis://127.0.0.1:${redisPort}`, [
+        "    control:",
+        `      commands: { pid: "cat ${path.join(dir, "redis.pid")}" }`,
+      ]),
+    );
+    const run = startRun(file);
+    expect(await until(() => processState(redis.pid!) === "T", 20_000)).toBe(true);
+    run.child.kill("SIGKILL");
+    await run.done;
+    expect(processState(redis.pid!)).toBe("T");
+
+    const next = await nextRun(file);
+    expect(next.output).toMatch(/undone: sent SIGCONT to cache/);
+    expect(processState(redis.pid!)).not.toBe("T");
+    expect(await redisAnswers(redisPort)).toBe(true);
+  }, 60_000);
+});
+
+async function answersHttp(port: number): Promise<boolean> {
+  try {
+    return (
+      (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) })).status > 0
+    );
+  } catch {
+    return false;
+  }
+}

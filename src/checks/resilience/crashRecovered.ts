@@ -80,6 +80,7 @@ export default defineExperimentCheck<CrashDetails>({
       `start ${name} again if the crash left it down`,
       () => target.kill(),
       () => startIfDown(target, own.probe),
+      await target.undoFor?.("kill"),
     );
     ctx.log.info(`${name}: SIGKILL via ${target.kind} control`);
     const startedBefore = target.lastStartedAt?.();

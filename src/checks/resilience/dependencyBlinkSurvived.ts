@@ -8,7 +8,13 @@ import type { CheckContext, FindingInput } from "../../core/types.js";
 import { registerFault } from "../../engines/experiments/fault.js";
 import { proxyTraffic, remoteToxics } from "../../engines/faults/proxy/proxyClient.js";
 import type { Spec } from "../../spec/schema.js";
-import { defaultExperiment, dependencies, type PlannedExperiment, proxyApiFor } from "./experiments/plan.js";
+import {
+  defaultExperiment,
+  dependencies,
+  type PlannedExperiment,
+  proxyApiFor,
+  proxyTokenFor,
+} from "./experiments/plan.js";
 import { dependantProbes, experimentProbes, ownProbe } from "./experiments/probes.js";
 import {
   type FaultMethod,
@@ -75,7 +81,7 @@ export default defineExperimentCheck<BlinkDetails>({
         `give the services that depend on ${name} a health endpoint that uses it, or list resilience.experiments[].probes`,
       );
     }
-    const method = blinkMethod(ctx, experiment);
+    const method = await blinkMethod(ctx, experiment);
     if (!method) {
       const why = ctx.targets.unavailable?.(name);
       return skip(
@@ -143,7 +149,7 @@ export default defineExperimentCheck<BlinkDetails>({
 });
 
 // Every fault's undo is registered with ctx.rollbacks before the fault goes in.
-function blinkMethod(ctx: CheckContext, experiment: PlannedExperiment): FaultMethod | null {
+async function blinkMethod(ctx: CheckContext, experiment: PlannedExperiment): Promise<FaultMethod | null> {
   const name = experiment.target;
   const target = ctx.targets.get(name);
   if (target) {
@@ -156,6 +162,7 @@ function blinkMethod(ctx: CheckContext, experiment: PlannedExperiment): FaultMet
         `start ${name} after its stop`,
         () => target.stop(),
         () => startIfDown(target, probe),
+        await target.undoFor?.("stop"),
       );
       return {
         how: `${target.kind} stop for ${seconds(holdMs)}, then start`,
@@ -170,12 +177,13 @@ function blinkMethod(ctx: CheckContext, experiment: PlannedExperiment): FaultMet
       `start ${name} if its restart left it down`,
       () => target.restart(),
       () => startIfDown(target, probe),
+      await target.undoFor?.("restart"),
     );
     return { how: `${target.kind} restart`, inject: fault.inject, holdMs: 0 };
   }
   const api = proxyApiFor(ctx.spec, name);
   if (!api) return null;
-  const proxy = remoteToxics(api);
+  const proxy = remoteToxics(api, ...proxyTokenFor(ctx.spec, name));
   const toxic = `gauntlet-blink-${randomBytes(3).toString("hex")}`;
   const fault = registerFault(
     ctx.rollbacks,
@@ -185,6 +193,14 @@ function blinkMethod(ctx: CheckContext, experiment: PlannedExperiment): FaultMet
       await proxy.add({ name: toxic, type: "down" });
     },
     () => proxy.remove(toxic),
+    proxy.remote
+      ? {
+          kind: "removeToxics",
+          api: proxy.remote.api,
+          names: [toxic],
+          ...(proxy.remote.token ? { token: proxy.remote.token } : {}),
+        }
+      : undefined,
   );
   const holdMs = experiment.durationMs ?? DEFAULT_BLINK_MS;
   return {

@@ -8,7 +8,13 @@ import { registerToxic } from "../../engines/experiments/fault.js";
 import { proxyTraffic, remoteToxics } from "../../engines/faults/proxy/proxyClient.js";
 import type { Spec } from "../../spec/schema.js";
 import { faultEntries } from "./experiments/answers.js";
-import { defaultExperiment, dependencies, type PlannedExperiment, proxyApiFor } from "./experiments/plan.js";
+import {
+  defaultExperiment,
+  dependencies,
+  type PlannedExperiment,
+  proxyApiFor,
+  proxyTokenFor,
+} from "./experiments/plan.js";
 import { bystanderProbes, dependantProbes, experimentProbes } from "./experiments/probes.js";
 import { observeExperiment } from "./experiments/run.js";
 import {
@@ -97,7 +103,7 @@ export default defineExperimentCheck<LatencyDetails>({
     details.dependants = [
       ...new Set(dependants.map((p) => p.service).filter((s): s is string => s !== null)),
     ];
-    const proxy = remoteToxics(api);
+    const proxy = remoteToxics(api, ...proxyTokenFor(ctx.spec, name));
     const fault = registerToxic(ctx.rollbacks, ctx.signal, proxy, [
       {
         name: `gauntlet-latency-up-${name}`,

@@ -10,7 +10,13 @@ import { proxyTraffic, remoteToxics } from "../../engines/faults/proxy/proxyClie
 import type { ToxicInput } from "../../engines/faults/proxy/toxics.js";
 import type { Spec } from "../../spec/schema.js";
 import { faultEntries } from "./experiments/answers.js";
-import { defaultExperiment, dependencies, type PlannedExperiment, proxyApiFor } from "./experiments/plan.js";
+import {
+  defaultExperiment,
+  dependencies,
+  type PlannedExperiment,
+  proxyApiFor,
+  proxyTokenFor,
+} from "./experiments/plan.js";
 import { dependantProbes, experimentProbes } from "./experiments/probes.js";
 import { type FaultMethod, observeExperiment } from "./experiments/run.js";
 import {
@@ -73,7 +79,7 @@ export default defineExperimentCheck<OutageDetails>({
         `give the services that depend on ${name} a health endpoint that uses it, or list resilience.experiments[].probes`,
       );
     }
-    const method = outageMethod(ctx, experiment);
+    const method = await outageMethod(ctx, experiment);
     if (!method) {
       const why = ctx.targets.unavailable?.(name);
       return skipped(
@@ -148,12 +154,12 @@ function skipped(
   return { experiment, subject: experiment.target, skipped: { messageId, message, toVerify }, details };
 }
 
-function outageMethod(ctx: CheckContext, experiment: PlannedExperiment): FaultMethod | null {
+async function outageMethod(ctx: CheckContext, experiment: PlannedExperiment): Promise<FaultMethod | null> {
   const name = experiment.target;
   const holdMs = experiment.durationMs ?? DEFAULT_DURATION_MS;
   const api = proxyApiFor(ctx.spec, name);
   if (api && experiment.fault !== "pause") {
-    const proxy = remoteToxics(api);
+    const proxy = remoteToxics(api, ...proxyTokenFor(ctx.spec, name));
     const id = randomBytes(3).toString("hex");
     const reset = experiment.fault === "reset";
     const toxics: ToxicInput[] = reset
@@ -189,6 +195,7 @@ function outageMethod(ctx: CheckContext, experiment: PlannedExperiment): FaultMe
     `resume ${name}`,
     () => target.pause(),
     () => target.resume(),
+    await target.undoFor?.("pause"),
   );
   return {
     how: `frozen (${target.kind} pause) for ${seconds(holdMs)}`,

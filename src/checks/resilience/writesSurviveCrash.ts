@@ -145,6 +145,7 @@ export default defineExperimentCheck<DurabilityDetails>({
           ctx.signal,
         );
       },
+      await target.undoFor?.(crash),
     );
     ctx.log.info(
       `${name}: canary written; ${crash === "kill" ? "SIGKILL" : "restart"} via ${target.kind} control`,

@@ -3,10 +3,11 @@
 // then see the fault arrive; and nothing is injected once the check's signal has fired.
 import type { ToxicControl } from "../faults/proxy/proxyClient.js";
 import type { ToxicInput } from "../faults/proxy/toxics.js";
+import type { UndoDescriptor } from "../faults/undoDescriptor.js";
 
-/** Where undo actions are registered (a check's rollback scope). */
+/** Where undo actions are registered (a check's rollback scope, which journals `persist` before returning). */
 export interface UndoRegistry {
-  add(name: string, undo: () => Promise<void> | void): { runNow(): Promise<void> };
+  add(name: string, undo: () => Promise<void> | void, persist?: UndoDescriptor): { runNow(): Promise<void> };
 }
 
 export interface RegisteredFault {
@@ -21,12 +22,18 @@ export function registerFault(
   name: string,
   inject: () => Promise<void>,
   undo: () => Promise<void>,
+  /** How another process could undo it if this one is killed mid-fault. */
+  persist?: UndoDescriptor,
 ): RegisteredFault {
   let injecting: Promise<void> | null = null;
-  const handle = rollbacks.add(name, async () => {
-    if (injecting) await injecting.catch(() => {});
-    await undo();
-  });
+  const handle = rollbacks.add(
+    name,
+    async () => {
+      if (injecting) await injecting.catch(() => {});
+      await undo();
+    },
+    persist,
+  );
   return {
     inject: () => {
       if (signal.aborted) return Promise.reject(new Error("cancelled before the fault was injected"));
@@ -45,6 +52,7 @@ export function registerToxic(
   toxics: ToxicInput[],
 ): RegisteredFault {
   const names = toxics.map((t) => t.name ?? `${t.type}_${t.stream ?? "downstream"}`);
+  const remote = proxy.remote;
   return registerFault(
     rollbacks,
     signal,
@@ -65,5 +73,8 @@ export function registerToxic(
         );
       }
     },
+    remote
+      ? { kind: "removeToxics", api: remote.api, ...(remote.token ? { token: remote.token } : {}), names }
+      : undefined,
   );
 }

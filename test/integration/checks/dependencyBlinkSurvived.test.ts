@@ -126,7 +126,7 @@ describe("dependencyBlinkSurvived", () => {
     const spec = {
       ...system.spec,
       resilience: {
-        proxies: { cache: { api: api.url } },
+        proxies: { cache: { api: api.url, token: api.token } },
         experiments: [
           {
             name: "cache-blink",
@@ -166,7 +166,7 @@ describe("dependencyBlinkSurvived", () => {
     });
     // The API talks to Redis directly; the proxy named in the spec carries nothing.
     const targets = { get: (name: string) => (name === "api" ? system.targets.get("api") : undefined) };
-    const spec = { ...system.spec, resilience: { proxies: { cache: { api: api.url } } } };
+    const spec = { ...system.spec, resilience: { proxies: { cache: { api: api.url, token: api.token } } } };
     const { ctx, rollbacks } = makeCheckContext(spec, { targets });
     const [finding] = await check.run(ctx);
     await rollbacks.runAll();

@@ -26,7 +26,7 @@ describe("dependencyLatencyTolerated", () => {
             duration: "2s",
           },
         ],
-        proxies: { cache: { api: setup.proxy.apiUrl } },
+        proxies: { cache: { api: setup.proxy.apiUrl, token: setup.proxy.token } },
       },
     };
     const { ctx, rollbacks, readEvidence } = makeCheckContext(spec, { targets: setup.system.targets });
@@ -66,7 +66,7 @@ describe("dependencyLatencyTolerated", () => {
             duration: "2s",
           },
         ],
-        proxies: { cache: { api: setup.proxy.apiUrl } },
+        proxies: { cache: { api: setup.proxy.apiUrl, token: setup.proxy.token } },
       },
     };
     const { ctx, rollbacks } = makeCheckContext(spec, { targets: setup.system.targets });
@@ -93,7 +93,7 @@ describe("dependencyLatencyTolerated", () => {
           experiments: [
             { name: "cache-slow", target: "cache", fault: "latency", latency: "200ms", duration: "1s" },
           ],
-          proxies: { cache: { api: unused.apiUrl } },
+          proxies: { cache: { api: unused.apiUrl, token: unused.token } },
         },
       },
       { targets: system.targets },
@@ -137,7 +137,7 @@ describe("dependencyLatencyTolerated", () => {
             duration: "2s",
           },
         ],
-        proxies: { cache: { api: setup.proxy.apiUrl } },
+        proxies: { cache: { api: setup.proxy.apiUrl, token: setup.proxy.token } },
       },
     };
     const { ctx, rollbacks } = makeCheckContext(spec, { targets: setup.system.targets });

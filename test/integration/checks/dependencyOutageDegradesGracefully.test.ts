@@ -15,11 +15,11 @@ const onCleanup = cleanupAfterEach();
 const measurement = (finding: { measurements?: { name: string; value: number }[] }, name: string) =>
   finding.measurements?.find((m) => m.name === name)?.value;
 
-const outage = (duration: string, proxy?: string) => ({
+const outage = (duration: string, proxy?: string, token?: string) => ({
   experiments: [
     { name: "cache-outage", target: "cache", fault: "blackhole" as const, duration, recoverWithin: "5s" },
   ],
-  ...(proxy ? { proxies: { cache: { api: proxy } } } : {}),
+  ...(proxy ? { proxies: { cache: { api: proxy, token } } } : {}),
 });
 
 function processState(pid: number): string {
@@ -31,7 +31,7 @@ describe("dependencyOutageDegradesGracefully", () => {
   it("PASS: the sturdy API answers fast while Redis is blackholed at the proxy", async () => {
     const setup = await startProxiedSystem("sturdy");
     onCleanup(setup.stop);
-    const spec = { ...setup.system.spec, resilience: outage("2s", setup.proxy.apiUrl) };
+    const spec = { ...setup.system.spec, resilience: outage("2s", setup.proxy.apiUrl, setup.proxy.token) };
     const { ctx, rollbacks } = makeCheckContext(spec, { targets: setup.system.targets });
     const observation = await check.observe(ctx);
     await rollbacks.runAll();
@@ -51,7 +51,7 @@ describe("dependencyOutageDegradesGracefully", () => {
   it("FAIL: the fragile API hangs on the blackholed Redis", async () => {
     const setup = await startProxiedSystem("fragile");
     onCleanup(setup.stop);
-    const spec = { ...setup.system.spec, resilience: outage("3s", setup.proxy.apiUrl) };
+    const spec = { ...setup.system.spec, resilience: outage("3s", setup.proxy.apiUrl, setup.proxy.token) };
     const { ctx, rollbacks } = makeCheckContext(spec, { targets: setup.system.targets });
     const observation = await check.observe(ctx);
     await rollbacks.runAll();

@@ -1,19 +1,32 @@
-// Process supervision for control.process, against real processes: restart policies, group-wide stop, pause.
+// Process supervision for control.process, against real processes: restart policies, group-wide stop, pause, and the
+// kept output: redacted per stream a whole line at a time, its window dropping whole lines only.
 import net from "node:net";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ProcessControl } from "../../../src/engines/faults/targets/processControl.js";
-import { ProcessTarget } from "../../../src/engines/faults/targets/processTarget.js";
+import {
+  ProcessTarget,
+  type ProcessTargetOptions,
+} from "../../../src/engines/faults/targets/processTarget.js";
+import { REDACTED, Redactor } from "../../../src/secrets/redactor.js";
+import { printings } from "../../fixtures/services/leakyForms.mjs";
 
 const targets: ProcessTarget[] = [];
 afterEach(async () => {
   await Promise.all(targets.splice(0).map((t) => t.stop(1000)));
 });
 
-function target(command: string, restart: "always" | "on-failure" | "never"): ProcessTarget {
-  const t = new ProcessTarget({ name: "t", command, cwd: ".", restart });
+function target(
+  command: string,
+  restart: "always" | "on-failure" | "never",
+  options: Partial<ProcessTargetOptions> = {},
+): ProcessTarget {
+  const t = new ProcessTarget({ name: "t", command, cwd: ".", restart, ...options });
   targets.push(t);
   return t;
 }
+
+const LEAKY = path.resolve(import.meta.dirname, "../../fixtures/services/leakyService.mjs");
 
 const waitFor = async (predicate: () => boolean | Promise<boolean>, ms = 5000) => {
   const deadline = Date.now() + ms;
@@ -114,5 +127,48 @@ describe("ProcessTarget", () => {
     await expect(control.kill()).rejects.toThrow(/not running/);
     await expect(control.pause()).rejects.toThrow(/not running/);
     await expect(control.resume()).resolves.toBeUndefined();
+  });
+
+  it("keeps no form of a secret split across writes, characters and streams, nor past the window", async () => {
+    const secret = "Zx9-qü€ä-7f3a9c2e41";
+    const secrets = new Redactor();
+    secrets.add(secret);
+    const t = target(`node ${JSON.stringify(LEAKY)}`, "never", {
+      env: { LEAKY_SECRET: secret, LEAKY_USER: "svc", PORT: "0" },
+      secrets,
+    });
+    t.start();
+    expect(await waitFor(() => t.output.includes("listening on"), 20_000)).toBe(true);
+    await t.stop(2000);
+    const output = t.output;
+    expect(output).toMatch(/^\[gauntlet\] \d+ bytes of earlier output dropped/);
+    expect(output).toContain(`stopping, secret was ${REDACTED}`);
+    expect(Buffer.byteLength(output)).toBeLessThan(256 * 1024 + 200);
+    const forms = printings(secret, "svc").flatMap((p) => p.forms);
+    const pieces = Array.from({ length: secret.length - 7 }, (_, i) => secret.slice(i, i + 8));
+    expect([...forms, ...pieces].filter((f) => output.includes(f))).toEqual([]);
+    expect(output).not.toContain("\ufffd"); // a character split across chunks is decoded whole
+  }, 30_000);
+
+  it("drops whole lines from its window, and says how much", async () => {
+    const t = target(
+      `node -e "for (let i = 0; i < 2000; i++) process.stdout.write('line ' + i + ' ' + 'x'.repeat(i % 50) + '\\n')"`,
+      "never",
+      { logLimit: 4096 },
+    );
+    t.start();
+    expect(await waitFor(() => t.exits.length > 0 && t.output.includes("line 1999"))).toBe(true);
+    const [header, ...lines] = t.output.split("\n");
+    expect(header).toMatch(/^\[gauntlet\] \d+ bytes of earlier output dropped: only the latest 4096 bytes/);
+    expect(lines.pop()).toBe("");
+    for (const line of lines) expect(line).toMatch(/^(line (\d+) x*|\[gauntlet\] process exited.*)$/);
+    expect(lines.some((line) => line.startsWith("line 1999 "))).toBe(true);
+  });
+
+  it("masks URL passwords by shape even without the run's secrets", async () => {
+    const t = target("echo 'connecting to postgres://app:pw@db:5432/app'", "never");
+    t.start();
+    expect(await waitFor(() => t.output.includes("connecting"))).toBe(true);
+    expect(t.output).toContain(`postgres://app:${REDACTED}@db:5432/app`);
   });
 });

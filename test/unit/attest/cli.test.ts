@@ -104,6 +104,27 @@ describe("gauntlet verify", () => {
     expect(expired.stdout.at(-1)).toMatch(/^INVALID: validity: expired on 2026-04-13T00:00:00.000Z/);
   });
 
+  it("prints a line per signature when there are several, marking the bogus one", async () => {
+    const dir = await tempDir();
+    const { certPath, pub, keyid } = await certify(dir);
+    const envelope = JSON.parse(await readFile(certPath, "utf8"));
+    envelope.signatures.push({ keyid: "e".repeat(64), sig: Buffer.alloc(64).toString("base64") });
+    await writeFile(certPath, `${JSON.stringify(envelope, null, 2)}\n`);
+    const io = memoryIO();
+    expect(await verifyCommand(certPath, { key: pub, now, cwd: dir }, io)).toBe(2);
+    const signature = io.stdout.findIndex((l) => l.startsWith("✗ signature"));
+    expect(io.stdout[signature]).toMatch(/1 of 2 signatures does not verify/);
+    expect(io.stdout[signature + 1]).toBe(`    ✓ #1 keyid ${keyid.slice(0, 16)}…  is valid (Ed25519)`);
+    expect(io.stdout[signature + 2]).toMatch(/^ {4}✗ #2 keyid e{16}… {2}was not made by the pinned key/);
+    expect(io.stdout.at(-1)).toMatch(/^INVALID: signature: the pinned key's signature is valid, but 1 of 2/);
+    const json = memoryIO();
+    await verifyCommand(certPath, { key: pub, now, cwd: dir, json: true }, json);
+    expect(JSON.parse(json.stdout.join("")).signatures).toMatchObject([
+      { ok: true },
+      { ok: false, index: 2 },
+    ]);
+  });
+
   it("says an unsigned certificate is unsigned", async () => {
     const dir = await tempDir();
     const store = new EvidenceStore(path.join(dir, "evidence"));

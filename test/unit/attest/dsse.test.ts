@@ -53,6 +53,7 @@ describe("signEnvelope / verifyEnvelope", () => {
     expect(verifyEnvelope(envelope, key.publicKey, key.keyid)).toEqual({
       ok: false,
       detail: "certificate is unsigned",
+      signatures: [],
     });
   });
 

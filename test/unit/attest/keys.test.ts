@@ -105,11 +105,16 @@ describe("loadPrivateKey / loadPublicKey", () => {
     await expect(loadPublicKey(keys.privateKeyPath)).rejects.toThrow(/holds a private key/);
   });
 
-  it("warns when the private key is group or world readable", async () => {
+  it("refuses a private key that group or others can read, unless told to sign anyway", async () => {
     if (!posix) return;
     const keys = await generateKeyPair(await tempDir());
     await chmod(keys.privateKeyPath, 0o644);
-    const signing = await loadPrivateKey(keys.privateKeyPath);
+    const error = await loadPrivateKey(keys.privateKeyPath).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(
+      /readable by group or others \(mode 0644\), so others could sign .*: run chmod 600 .*, or pass --insecure-key-permissions/,
+    );
+    const signing = await loadPrivateKey(keys.privateKeyPath, { allowInsecurePermissions: true });
     expect(signing.warnings).toHaveLength(1);
     expect(signing.warnings[0]).toMatch(/readable by group or others \(mode 0644\); run chmod 600/);
   });

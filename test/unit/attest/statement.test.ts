@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { IN_TOTO_PAYLOAD_TYPE, pae, parseEnvelope } from "../../../src/attest/dsse.js";
-import { generateKeyPair } from "../../../src/attest/keys.js";
+import { generateKeyPair, loadPrivateKey } from "../../../src/attest/keys.js";
 import {
   buildStatement,
   createCertificate,
@@ -141,13 +141,19 @@ describe("createCertificate", () => {
     expect(cert.envelope.signatures).toEqual([]);
   });
 
-  it("passes on a warning about a readable private key", async () => {
+  it("refuses a readable private key, and passes on the warning when told to sign anyway", async () => {
     if (process.platform === "win32") return;
     const dir = await mkdtemp(path.join(tmpdir(), "gauntlet-cert-"));
     const keys = await generateKeyPair(dir);
     await chmod(keys.privateKeyPath, 0o640);
+    await expect(
+      createCertificate(sampleAssessment(), manifest, manifestDigest, {
+        keyPath: keys.privateKeyPath,
+        validForMs: DAY,
+      }),
+    ).rejects.toThrow(/--insecure-key-permissions/);
     const cert = await createCertificate(sampleAssessment(), manifest, manifestDigest, {
-      keyPath: keys.privateKeyPath,
+      key: await loadPrivateKey(keys.privateKeyPath, { allowInsecurePermissions: true }),
       validForMs: DAY,
     });
     expect(cert.warnings[0]).toMatch(/readable by group or others/);

@@ -1,8 +1,10 @@
-import { copyFile, cp, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { signEnvelope } from "../../../src/attest/dsse.js";
+import { type DsseSignature, parseEnvelope, signEnvelope } from "../../../src/attest/dsse.js";
 import { generateKeyPair, loadPrivateKey } from "../../../src/attest/keys.js";
 import { computeRevision } from "../../../src/attest/revision.js";
 import { createCertificate, writeCertificate } from "../../../src/attest/statement.js";
@@ -61,6 +63,34 @@ async function issue(
 
 const byCheck = (results: VerifyCheckResult[]): Record<string, VerifyCheckResult> =>
   Object.fromEntries(results.map((r) => [r.check, r]));
+
+describe("sealing evidence", () => {
+  it("never writes evidence through a symbolic link planted where the file goes", async () => {
+    if (process.platform === "win32") return;
+    const root = await mkdtemp(path.join(tmpdir(), "gauntlet-seal-"));
+    const outside = path.join(root, "outside.txt");
+    await writeFile(outside, "untouched\n");
+    const store = new EvidenceStore(path.join(root, "evidence"));
+    await mkdir(path.join(root, "evidence", "alertRulesValid"), { recursive: true });
+    await symlink(outside, path.join(root, "evidence", "alertRulesValid", "rules.json"));
+    await expect(store.writerFor("alertRulesValid").write("rules.json", "evidence\n")).rejects.toThrow(
+      /already exists/,
+    );
+    expect(await readFile(outside, "utf8")).toBe("untouched\n");
+  });
+
+  it("hashes regular files only: a symbolic link is neither followed nor listed", async () => {
+    if (process.platform === "win32") return;
+    const root = await mkdtemp(path.join(tmpdir(), "gauntlet-seal-"));
+    await writeFile(path.join(root, "outside.txt"), "secret\n");
+    const store = new EvidenceStore(path.join(root, "evidence"));
+    await store.writerFor("alertRulesValid").write("rules.json", "{}\n");
+    await symlink(path.join(root, "outside.txt"), path.join(root, "evidence", "alertRulesValid", "link.txt"));
+    await symlink(root, path.join(root, "evidence", "folder"));
+    const sealed = await store.seal();
+    expect(Object.keys(sealed.manifest.files)).toEqual(["alertRulesValid/rules.json"]);
+  });
+});
 
 describe("verifyCertificate", () => {
   it("accepts an intact, signed, current certificate and reports every check", async () => {
@@ -229,12 +259,101 @@ describe("verifyCertificate", () => {
       expect(detail).toMatch(/composeFileValid\/docker-compose\.resolved\.yml: altered/);
     });
 
+    it("names a symbolic link, a FIFO, a socket and an empty folder added inside evidence/", async () => {
+      if (process.platform === "win32") return;
+      const { base, evidenceDir, root } = await issue();
+      await writeFile(path.join(root, "outside.txt"), "not evidence\n");
+      await symlink(path.join(root, "outside.txt"), path.join(evidenceDir, "alertRulesValid", "link.json"));
+      await symlink(root, path.join(evidenceDir, "linked-folder"));
+      execFileSync("mkfifo", [path.join(evidenceDir, "composeFileValid", "pipe")]);
+      await mkdir(path.join(evidenceDir, "composeFileValid", "empty"));
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(path.join(evidenceDir, "sock"), resolve));
+      try {
+        const result = await verifyCertificate(base);
+        expect(result.ok).toBe(false);
+        const evidence = byCheck(result.results).evidence!;
+        expect(evidence.detail).toMatch(/^5 problems/);
+        expect(evidence.detail).toMatch(/alertRulesValid\/link\.json: a symbolic link/);
+        expect(evidence.detail).toMatch(/linked-folder: a symbolic link/);
+        expect(evidence.detail).toMatch(/composeFileValid\/pipe: a FIFO/);
+        expect(evidence.detail).toMatch(/composeFileValid\/empty\/: an empty folder/);
+        expect(evidence.detail).toMatch(/sock: a socket/);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
+    it("does not accept a listed file replaced by a symbolic link to the same bytes", async () => {
+      if (process.platform === "win32") return;
+      const { base, evidenceDir, root } = await issue();
+      const listed = path.join(evidenceDir, "alertRulesValid", "rules.json");
+      await copyFile(listed, path.join(root, "copy.json"));
+      await unlink(listed);
+      await symlink(path.join(root, "copy.json"), listed);
+      const detail = byCheck((await verifyCertificate(base)).results).evidence!.detail;
+      expect(detail).toMatch(/^1 problem in/);
+      expect(detail).toMatch(/alertRulesValid\/rules\.json: a symbolic link/);
+    });
+
     it("fails when manifest.json is not the one the certificate signs", async () => {
       const { base, evidenceDir } = await issue();
       const file = path.join(evidenceDir, "manifest.json");
       await writeFile(file, (await readFile(file, "utf8")).replace('"version": 1', '"version":  1'));
       const detail = byCheck((await verifyCertificate(base)).results).evidence!.detail;
       expect(detail).toMatch(/manifest\.json has sha256 .* but the certificate signs/);
+    });
+  });
+
+  describe("several signatures", () => {
+    async function withSignatures(add: (genuine: DsseSignature, keyid: string) => DsseSignature[]) {
+      const issued = await issue();
+      const envelope = parseEnvelope(await readFile(issued.certPath));
+      if (!envelope.ok) throw new Error(envelope.detail);
+      const genuine = envelope.envelope.signatures[0]!;
+      envelope.envelope.signatures = add(genuine, issued.keys.keyid);
+      await writeCertificate(issued.certPath, envelope.envelope);
+      return issued;
+    }
+    const bogus = Buffer.alloc(64, 7).toString("base64");
+
+    it("a second, bogus signature by another keyid is named and makes the certificate invalid", async () => {
+      const { base } = await withSignatures((genuine) => [genuine, { keyid: "f".repeat(64), sig: bogus }]);
+      const result = await verifyCertificate(base);
+      expect(result.ok).toBe(false);
+      const checks = byCheck(result.results);
+      expect(checks.envelope!.detail).toBe("DSSE envelope with 2 signatures");
+      expect(checks.signature!.ok).toBe(false);
+      expect(checks.signature!.detail).toMatch(/1 of 2 signatures does not verify/);
+      expect(checks.signature!.detail).toMatch(
+        /#2 by keyid ffffffffffffffff… was not made by the pinned key/,
+      );
+      expect(result.signatures).toEqual([
+        expect.objectContaining({ index: 1, ok: true }),
+        expect.objectContaining({ index: 2, keyid: "f".repeat(64), ok: false }),
+      ]);
+    });
+
+    it("a bogus signature claiming the pinned keyid fails, before or after the genuine one", async () => {
+      for (const order of ["after", "before"] as const) {
+        const { base } = await withSignatures((genuine, keyid) =>
+          order === "after" ? [genuine, { keyid, sig: bogus }] : [{ keyid, sig: bogus }, genuine],
+        );
+        const result = await verifyCertificate(base);
+        expect(result.ok, order).toBe(false);
+        const detail = byCheck(result.results).signature!.detail;
+        expect(detail, order).toMatch(
+          new RegExp(`#${order === "after" ? 2 : 1} by keyid [0-9a-f]{16}… does not match`),
+        );
+        expect(result.signatures!.filter((s) => s.ok)).toHaveLength(1);
+      }
+    });
+
+    it("is accepted when every signature is the pinned key's and verifies", async () => {
+      const { base } = await withSignatures((genuine) => [genuine, { ...genuine }]);
+      const result = await verifyCertificate(base);
+      expect(result.ok).toBe(true);
+      expect(byCheck(result.results).signature!.detail).toMatch(/^both signatures, by keyid .*, are valid/);
     });
   });
 

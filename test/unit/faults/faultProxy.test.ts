@@ -190,6 +190,14 @@ describe("fault proxy", () => {
     expect(ms).toBeLessThan(2_000);
   });
 
+  it("a wait longer than a timer keeps still holds the data (Node would fire it after 1 ms)", async () => {
+    const proxy = await proxied();
+    // 1e-10 KB/s: each byte is due after ~9.8e9 ms, beyond 2³¹−1.
+    await proxy.addToxic({ type: "bandwidth", stream: "downstream", attributes: { rate: 1e-10 } });
+    const socket = await connect(proxy);
+    await expect(roundTrip(socket, "ping", 300)).rejects.toThrow(/no echo/);
+  });
+
   it("slicer splits data into small delayed pieces", async () => {
     const proxy = await proxied();
     await proxy.addToxic({
@@ -230,6 +238,32 @@ describe("toxic validation", () => {
     expect(() => parseToxic({ type: "latency" })).toThrow(/attributes\.latency/);
     expect(() => parseToxic({ type: "down", toxicity: 2 })).toThrow(/toxicity/);
     expect(() => parseToxic({ type: "down", stream: "sideways" })).toThrow(/stream/);
+  });
+
+  it("refuses timer values above 2³¹−1 ms instead of letting Node fire them after 1 ms", async () => {
+    const over = 2 ** 31;
+    for (const [type, key] of [
+      ["latency", "latency"],
+      ["latency", "jitter"],
+      ["timeout", "timeout"],
+      ["reset_peer", "timeout"],
+      ["slow_close", "delay"],
+      ["slicer", "delay"],
+    ] as const) {
+      const attributes = { latency: 1, average_size: 1, delay: 1, timeout: 1, [key]: over };
+      expect(() => parseToxic({ type, attributes }), `${type}.${key}`).toThrow(
+        new RegExp(`attribute ${key} must be at most 2147483647 ms`),
+      );
+    }
+    expect(parseToxic({ type: "latency", attributes: { latency: 2 ** 31 - 1 } }).attributes.latency).toBe(
+      2 ** 31 - 1,
+    );
+    // The proxy refuses it too, so a 24.8-day latency never becomes a 1 ms one on a live link.
+    const proxy = await proxied();
+    await expect(proxy.addToxic({ type: "latency", attributes: { latency: over } })).rejects.toThrow(
+      /at most 2147483647/,
+    );
+    expect(proxy.toxics()).toEqual([]);
   });
 
   it("parses endpoints", () => {

@@ -52,3 +52,13 @@ describe("thresholds", () => {
     expect(() => parseThreshold("p95<300")).toThrow(/write it like "p\(95\)<300ms"/);
   });
 });
+
+describe("threshold parsing stays linear", () => {
+  it("a 1 MB run of spaces is refused in well under a second", () => {
+    const started = performance.now();
+    expect(() => parseThreshold(`p(95)<300ms${" ".repeat(1_000_000)}x`)).toThrow(/not understood/);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(parseThreshold("p(95)<300ms   abortOnFail").abortOnFail).toBe(true);
+    expect(parseThreshold("p(95)<300ms").abortOnFail).toBe(false);
+  });
+});

@@ -12,6 +12,31 @@ describe("editDistance", () => {
   });
 });
 
+describe("editDistance with a limit", () => {
+  it("is the distance up to the limit and limit + 1 beyond it (random strings against the full table)", () => {
+    let seed = 11;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const word = () =>
+      Array.from({ length: Math.floor(random() * 9) }, () => "abc"[Math.floor(random() * 3)]).join("");
+    for (let i = 0; i < 2_000; i++) {
+      const [a, b, limit] = [word(), word(), Math.floor(random() * 4)];
+      expect(editDistance(a, b, limit), `${a} ${b} ${limit}`).toBe(Math.min(editDistance(a, b), limit + 1));
+    }
+  });
+
+  it("costs the length times the limit: two 1 MB strings are compared at once", () => {
+    const start = performance.now();
+    expect(editDistance("a".repeat(1_000_000), `${"a".repeat(999_999)}b`, 2)).toBe(1);
+    expect(suggest("x".repeat(1_000_000), ["y".repeat(1_000_000), "x".repeat(999_999)])).toBe(
+      "x".repeat(999_999),
+    );
+    expect(performance.now() - start).toBeLessThan(2_000);
+  });
+});
+
 describe("suggest", () => {
   it("finds a close candidate, ignoring case, - and _", () => {
     expect(suggest("helth", ["url", "health", "metrics"])).toBe("health");

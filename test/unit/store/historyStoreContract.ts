@@ -86,6 +86,27 @@ export function describeHistoryStoreContract(backend: string, harness: StoreHarn
       });
     });
 
+    it("finds a run by the start of its id's random part (its short id), and lists every id newest first", async () => {
+      await withStore(async (store) => {
+        await store.save(
+          makeAssessment({ runId: "20261201T080000Z-3f9b00", startedAt: "2026-12-01T08:00:00Z" }),
+        );
+        await store.save(
+          makeAssessment({ runId: "20261201T223045Z-3f9a1c", startedAt: "2026-12-01T22:30:45Z" }),
+        );
+        expect(await store.runIds()).toEqual(["20261201T223045Z-3f9a1c", "20261201T080000Z-3f9b00"]);
+        expect((await store.get("3f9a"))?.runId).toBe("20261201T223045Z-3f9a1c");
+        expect((await store.get("20261201T08"))?.runId).toBe("20261201T080000Z-3f9b00");
+        const error = await store.get("20261201").catch((e: unknown) => e);
+        expect((error as AmbiguousRunIdError).matches).toEqual([
+          "20261201T223045Z-3f9a1c",
+          "20261201T080000Z-3f9b00",
+        ]);
+        expect((error as Error).message).toMatch(/3f9a \(20261201T223045Z-3f9a1c\), 3f9b \(/);
+        expect(await store.get("3f9c")).toBeUndefined();
+      });
+    });
+
     it("lists summaries newest first, with counts, limit and system filter", async () => {
       await withStore(async (store) => {
         await store.save(makeAssessment({ runId: "run-1", startedAt: "2025-06-01T10:00:00.000Z" }));

@@ -121,6 +121,11 @@ export function proxyApiFor(spec: Spec, dependency: string): string | undefined 
   return spec.resilience?.proxies?.[dependency]?.api;
 }
 
+/** The token for `dependency`'s fault proxy control API, and the spec key that sets it (named when it is refused). */
+export function proxyTokenFor(spec: Spec, dependency: string): [token: string | undefined, setting: string] {
+  return [spec.resilience?.proxies?.[dependency]?.token, `resilience.proxies.${dependency}.token`];
+}
+
 export function defaultExperiment(
   target: string,
   fault: Fault,

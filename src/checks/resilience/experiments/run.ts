@@ -145,6 +145,7 @@ export async function sensitivityFreeze(
     `resume ${target.service} after the sensitivity freeze`,
     () => target.pause(),
     () => target.resume(),
+    await target.undoFor?.("pause"),
   );
   const result = await runExperiment({
     name: `${target.service}-sensitivity`,

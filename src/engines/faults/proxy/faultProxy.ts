@@ -4,7 +4,7 @@
 // through (with backpressure) so the proxy costs next to nothing when idle.
 import { EventEmitter } from "node:events";
 import net from "node:net";
-import { type Direction, parseToxic, type Toxic, ToxicError } from "./toxics.js";
+import { type Direction, MAX_TIMER_MS, parseToxic, type Toxic, ToxicError } from "./toxics.js";
 
 export interface Endpoint {
   host: string;
@@ -271,7 +271,8 @@ class Link extends EventEmitter {
   sleep(ms: number): Promise<void> {
     if (ms <= 0 || this.closed) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      // A computed wait (a very low bandwidth) may exceed what a timer keeps; Node would fire it after 1 ms.
+      const timer = setTimeout(done, Math.min(ms, MAX_TIMER_MS));
       const self = this;
       function done() {
         clearTimeout(timer);

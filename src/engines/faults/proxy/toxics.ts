@@ -53,6 +53,11 @@ const REQUIRED: Record<ToxicType, (keyof ToxicAttributes)[]> = {
   down: [],
 };
 
+/** The longest delay a Node timer keeps: setTimeout fires anything longer after 1 ms, turning a fault into none. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Attributes that become a timer's delay (ms). */
+const TIMER_ATTRIBUTES: readonly string[] = ["latency", "jitter", "timeout", "delay"];
+
 export class ToxicError extends Error {
   override name = "ToxicError";
 }
@@ -79,6 +84,9 @@ export function parseToxic(input: unknown): Toxic {
   for (const [key, value] of Object.entries(attributes)) {
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
       throw new ToxicError(`attribute ${key} must be a number ≥ 0`);
+    }
+    if (TIMER_ATTRIBUTES.includes(key) && value > MAX_TIMER_MS) {
+      throw new ToxicError(`attribute ${key} must be at most ${MAX_TIMER_MS} ms (2³¹−1, about 24.8 days)`);
     }
     (clean as Record<string, number>)[key] = value;
   }

@@ -3,6 +3,7 @@
 // signals to the process the `pid` command names; without either they are UnsupportedOperation.
 import { readFile } from "node:fs/promises";
 import { runCommand } from "../../shell/run.js";
+import type { UndoDescriptor } from "../undoDescriptor.js";
 import { signalTree } from "./processTree.js";
 import { type ServiceTarget, UnsupportedOperation } from "./target.js";
 
@@ -74,6 +75,18 @@ export class CommandsControl implements ServiceTarget {
     const result = await this.#shell(this.commands.pid);
     const pid = Number.parseInt(result.stdout.trim().split(/\s+/)[0] ?? "", 10);
     return result.exitCode === 0 && pid > 0 && (await alive(pid)) ? pid : undefined;
+  }
+
+  async undoFor(operation: "kill" | "stop" | "restart" | "pause"): Promise<UndoDescriptor | undefined> {
+    if (operation === "pause") {
+      const pid = await this.pid();
+      return pid ? { kind: "resumeProcesses", pid, service: this.service } : undefined;
+    }
+    // Running the user's start command on the next run's behalf could start a second copy: say it, do not do it.
+    const fix = this.commands.start
+      ? `check it and run its start command: ${this.commands.start}`
+      : `check it and start it (control.commands has no start command)`;
+    return { kind: "mayBeDown", service: this.service, fix };
   }
 
   async memoryBytes(): Promise<number | undefined> {

@@ -1,6 +1,7 @@
 // ServiceTarget over a container through the Docker Engine API (dockerode), which the podman API socket also speaks
 // (`podman system service`). Kill, stop, start, restart, pause and unpause are the engine's own operations.
 import Docker from "dockerode";
+import type { UndoDescriptor } from "../undoDescriptor.js";
 import type { ServiceTarget } from "./target.js";
 
 export interface ContainerSpec {
@@ -94,6 +95,13 @@ export class ContainerControl implements ServiceTarget {
   async pid(): Promise<number | undefined> {
     const state = await this.#state();
     return state.Running && state.Pid > 0 ? state.Pid : undefined;
+  }
+
+  async undoFor(operation: "kill" | "stop" | "restart" | "pause"): Promise<UndoDescriptor | undefined> {
+    const where = { socket: this.socketPath, name: this.containerName, service: this.service };
+    return operation === "pause"
+      ? { kind: "unpauseContainer", ...where }
+      : { kind: "startContainer", ...where };
   }
 
   async memoryBytes(): Promise<number | undefined> {

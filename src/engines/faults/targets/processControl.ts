@@ -1,6 +1,7 @@
 // ServiceTarget over a ProcessTarget that Gauntlet supervises (`control.process`). Signals go to the whole process
 // group, and memory is the RSS summed over the group, because `command` runs under a shell whose children do the work.
 import { readdir, readFile } from "node:fs/promises";
+import type { UndoDescriptor } from "../undoDescriptor.js";
 import type { ProcessTarget } from "./processTarget.js";
 import { signalTree } from "./processTree.js";
 import type { ServiceTarget } from "./target.js";
@@ -19,6 +20,12 @@ export class ProcessControl implements ServiceTarget {
 
   lastStartedAt(): number | undefined {
     return this.process.starts.at(-1);
+  }
+
+  /** A frozen tree stays frozen without Gauntlet; a kill of its own supervised process needs no undo from outside. */
+  async undoFor(operation: "kill" | "stop" | "restart" | "pause"): Promise<UndoDescriptor | undefined> {
+    const pid = this.process.pid;
+    return operation === "pause" && pid ? { kind: "resumeProcesses", pid, service: this.service } : undefined;
   }
 
   async isRunning(): Promise<boolean> {

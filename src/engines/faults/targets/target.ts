@@ -1,5 +1,7 @@
 // One interface over every way a service can be controlled (DESIGN `control`): a process Gauntlet supervises, a
 // container, a Kubernetes workload, or user-given commands. Checks reach it through ctx.targets.get(service).
+import type { UndoDescriptor } from "../undoDescriptor.js";
+
 export type TargetKind = "process" | "container" | "kubernetes" | "commands";
 
 export interface ServiceTarget {
@@ -27,6 +29,11 @@ export interface ServiceTarget {
   readonly restartedBy?: "gauntlet";
   /** Epoch ms of the newest start of the service, when the target saw it (a supervised process). */
   lastStartedAt?(): number | undefined;
+  /**
+   * How another process could undo `operation` if Gauntlet were killed right after it (for the fault journal);
+   * undefined when nothing would be left behind or nothing can be done from outside.
+   */
+  undoFor?(operation: "kill" | "stop" | "restart" | "pause"): Promise<UndoDescriptor | undefined>;
 }
 
 /** Thrown by a target that cannot do an operation (e.g. `commands` without a `pause` command). */
