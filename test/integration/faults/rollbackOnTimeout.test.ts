@@ -28,7 +28,9 @@ describe("rollback on a check timeout", () => {
         experiments: [{ name: "cache-outage", target: "cache", fault: "blackhole", duration: "60s" }],
       },
     });
-    (spec.resilience as Record<string, unknown>).proxies = { cache: { api: setup.proxy.apiUrl } };
+    (spec.resilience as Record<string, unknown>).proxies = {
+      cache: { api: setup.proxy.apiUrl, token: setup.proxy.token },
+    };
     const short = { ...check, meta: { ...check.meta, timeoutMs: 2_000 } };
     let sawToxic = false;
     const watcher = setInterval(() => {
