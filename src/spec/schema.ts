@@ -198,9 +198,35 @@ const monitoring = z.strictObject({
     .optional(),
 });
 
+/** An endpoint whose TLS is judged: `https://host[:port]` or `tls://host:port` (any TLS port), or with options. */
+const tlsUrl = url(["https", "tls"], "https://orders.example.internal", "^(https|tls)://\\S+$");
+const tlsEndpoint = z.union([
+  tlsUrl,
+  z.strictObject({
+    url: tlsUrl,
+    /** PEM file of the CA that signs the endpoint's certificate, when it is not one Node trusts. */
+    ca: z.string().min(1).optional(),
+    /** The name the certificate must carry, when it differs from the URL's host (SNI and hostname check). */
+    servername: z.string().min(1).optional(),
+  }),
+]);
+
+const secretScan = z.strictObject({
+  /** Folders or files to scan, relative to system.repo. */
+  paths: stringList.default(["."]),
+  /** Globs left out, besides .gitignore'd and vendored folders (node_modules, vendor, …). */
+  exclude: stringList.default([]),
+  /** Also scan every blob in the git history: a secret committed and deleted since is still a leak. */
+  history: z.boolean().default(true),
+  /** A JSON file of accepted findings (`gauntlet baseline` writes it): their fingerprints are not reported again. */
+  baseline: z.string().min(1).optional(),
+});
+
 const security = z.strictObject({
-  scan: z.strictObject({ paths: stringList.default(["."]), exclude: stringList.default([]) }).optional(),
-  tls: z.array(httpUrl).optional(),
+  scan: secretScan.optional(),
+  /** OSV advisories for dependency vulnerabilities: a folder of OSV JSON files or an osv.dev `all.zip`, or several. */
+  advisories: z.union([z.string().min(1), stringList.min(1)]).optional(),
+  tls: z.array(tlsEndpoint).optional(),
 });
 
 const loadRequest = z.strictObject({
