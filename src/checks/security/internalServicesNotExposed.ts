@@ -1,8 +1,11 @@
 // Are internal services (databases, caches, admin ports) out of reach? On this machine the kernel's socket table says
-// which addresses a port listens on; for another host, the only honest test is to try connecting from here.
+// which addresses a port listens on; for another host, the only honest test is to try connecting from here. A compose
+// file that publishes a datastore's port on every interface is judged too (from the file: the socket table shows it
+// only once that stack runs here).
 
 import { lookup } from "node:dns/promises";
 import os from "node:os";
+import path from "node:path";
 import {
   type CheckContext,
   defineCheck,
@@ -10,6 +13,14 @@ import {
   type Measurement,
   notApplicable,
 } from "../../core/types.js";
+import {
+  type ComposeFile,
+  type ComposeService,
+  hostIpScope,
+  type PublishedPort,
+  readComposeFile,
+} from "../../engines/compose/publishedPorts.js";
+import { expandPattern, toPosix } from "../../engines/files/glob.js";
 import { DEFAULT_PORTS, parseTarget } from "../../engines/net/endpoint.js";
 import {
   type AddressScope,
@@ -22,7 +33,7 @@ import {
   normalizeAddress,
   readListeners,
 } from "../../engines/net/listeners.js";
-import type { Kind } from "../../spec/kinds.js";
+import { isDatastoreKind, type Kind } from "../../spec/kinds.js";
 
 const CONNECT_TIMEOUT_MS = 2_000;
 
@@ -88,6 +99,15 @@ export interface ServiceExposure {
 
 export interface ExposureObservation {
   services: ServiceExposure[];
+  /** The compose files of deployment.compose, with the ports each service publishes. */
+  compose?: ComposeObservation;
+}
+
+export interface ComposeObservation {
+  /** Entries of deployment.compose that matched no file. */
+  missing: string[];
+  files: ComposeFile[];
+  evidence?: string;
 }
 
 export default defineCheck<ExposureObservation>({
@@ -118,19 +138,41 @@ export default defineCheck<ExposureObservation>({
       unresolvable: "the host name does not resolve from this machine",
       noPort: "the port cannot be told from the url",
       noUrl: "the service has no url, so there is no address to test",
+      composePublishedEverywhere:
+        "a compose file publishes an internal service's or datastore's port on every interface (no host IP, 0.0.0.0 or ::)",
+      composePublishedPublic:
+        "a compose file publishes an internal service's or datastore's port on a public address",
+      composePublishedPrivate:
+        "a compose file publishes an internal service's or datastore's port on a private-network address",
+      composeNotPublished:
+        "in the compose file, the internal service or datastore publishes no port, or only on loopback",
+      composeHostNetwork:
+        "the compose service uses network_mode: host, so it listens wherever its process binds (judged at run time)",
+      composeHostUnresolved: "the host address of a published port comes from an unset variable",
+      composeUnreadable: "a compose file cannot be read or parsed, so what it publishes is unknown",
     },
     timeoutMs: 30_000,
   },
 
   applies(spec) {
     const internal = Object.values(spec.services).some((s) => s.exposure === "internal");
-    return internal ? true : notApplicable("no service is marked exposure: internal");
+    if (internal || (spec.deployment?.compose?.length ?? 0) > 0) return true;
+    return notApplicable(
+      "no service is marked exposure: internal and deployment.compose lists no compose file",
+    );
   },
 
-  observe: (ctx) => observeExposure(ctx, systemProbes),
+  observe: async (ctx) => {
+    const observation = await observeExposure(ctx, systemProbes);
+    const compose = await observeCompose(ctx);
+    return compose ? { ...observation, compose } : observation;
+  },
 
-  judge(observation) {
-    return observation.services.map(judgeService);
+  judge(observation, spec) {
+    return [
+      ...observation.services.map(judgeService),
+      ...(observation.compose ? judgeCompose(observation.compose, spec) : []),
+    ];
   },
 });
 
@@ -439,3 +481,137 @@ function asError(error: unknown): Error {
 }
 
 export { DEFAULT_PORTS, parseTarget };
+
+/** Reads every compose file of deployment.compose (globs relative to the spec's folder), as compose would see them. */
+async function observeCompose(ctx: CheckContext): Promise<ComposeObservation | undefined> {
+  const entries = ctx.spec.deployment?.compose ?? [];
+  if (entries.length === 0) return undefined;
+  const specKinds: Record<string, Kind> = {};
+  for (const [name, service] of Object.entries(ctx.spec.services)) specKinds[name] = service.kind;
+  const observation: ComposeObservation = { missing: [], files: [] };
+  for (const entry of entries) {
+    const files = await expandPattern(ctx.specDir, entry);
+    if (files.length === 0) observation.missing.push(entry);
+    for (const file of files) {
+      const shown = toPosix(path.relative(ctx.specDir, file)) || entry;
+      // Compose interpolates from the shell's environment; Gauntlet's own is the closest it can see.
+      observation.files.push(await readComposeFile(file, shown, specKinds, ctx.env));
+    }
+  }
+  observation.evidence = await ctx.evidence.writeJson("compose-published-ports.json", observation);
+  return observation;
+}
+
+/** The compose services this check judges: a datastore by kind, or one the spec marks exposure: internal. */
+function judgedComposeService(
+  service: ComposeService,
+  spec: { services: Record<string, { exposure?: string }> },
+) {
+  const declared = spec.services[service.name];
+  if (declared?.exposure === "public") return false;
+  return declared?.exposure === "internal" || (service.kind !== undefined && isDatastoreKind(service.kind));
+}
+
+function judgeCompose(
+  compose: ComposeObservation,
+  spec: Parameters<typeof judgedComposeService>[1],
+): FindingInput[] {
+  const evidence = compose.evidence ? [compose.evidence] : [];
+  const findings: FindingInput[] = [];
+  for (const entry of compose.missing) {
+    findings.push({
+      status: "UNVERIFIED",
+      messageId: "composeUnreadable",
+      subject: entry,
+      message: `deployment.compose names ${entry}, which matches no file, so what it publishes is unknown`,
+      data: { file: entry },
+      evidence,
+      toVerify: `fix the path ${entry} in deployment.compose (relative to the spec's folder)`,
+    });
+  }
+  for (const file of compose.files) {
+    if (file.error) {
+      findings.push({
+        status: "UNVERIFIED",
+        messageId: "composeUnreadable",
+        subject: file.path,
+        location: { path: file.path },
+        message: `${file.error}, so the ports it publishes are unknown`,
+        data: { file: file.path },
+        evidence,
+        toVerify: `make ${file.path} a valid compose file`,
+      });
+      continue;
+    }
+    for (const service of file.services) {
+      if (!judgedComposeService(service, spec)) continue;
+      findings.push(...judgeComposeService(file.path, service, evidence));
+    }
+  }
+  return findings;
+}
+
+function judgeComposeService(file: string, service: ComposeService, evidence: string[]): FindingInput[] {
+  const what = service.kind ? `${service.name} (${service.kind}, by its ${service.kindFrom})` : service.name;
+  const base = (port: PublishedPort | undefined) => ({
+    subject: service.name,
+    location: { path: file, line: port?.line ?? service.line, ...(port ? { column: port.column } : {}) },
+    data: { service: service.name, file, ...(service.kind ? { kind: service.kind } : {}) },
+    evidence,
+  });
+  const findings: FindingInput[] = [];
+  for (const port of service.ports) {
+    const at = `${file}:${port.line}`;
+    if (port.unresolved) {
+      findings.push({
+        ...base(port),
+        status: "UNVERIFIED",
+        messageId: "composeHostUnresolved",
+        message: `${what}: ${at} publishes "${port.text}", whose address depends on \${${port.unresolved}}, unset here`,
+        toVerify: `run gauntlet with ${port.unresolved} set as the deployment sets it, or write the host address literally`,
+      });
+      continue;
+    }
+    const scope = hostIpScope(port.hostIp);
+    if (scope === "loopback") continue;
+    if (scope === "everyInterface") {
+      const shown = port.hostIp || "every interface (no host IP)";
+      findings.push({
+        ...base(port),
+        status: "FAIL",
+        messageId: "composePublishedEverywhere",
+        message: `${what}: ${at} publishes "${port.text}" on ${shown}: write "127.0.0.1:${port.published || port.target.split("/")[0]}:${port.target.split("/")[0]}" or drop the mapping`,
+      });
+      continue;
+    }
+    const addressScope = classifyAddress(port.hostIp);
+    const isPrivate = addressScope === "private";
+    findings.push({
+      ...base(port),
+      status: isPrivate ? "WARN" : "FAIL",
+      messageId: isPrivate ? "composePublishedPrivate" : "composePublishedPublic",
+      message: `${what}: ${at} publishes "${port.text}" on ${isPrivate ? "the private address" : "the address"} ${port.hostIp}`,
+    });
+  }
+  if (service.networkModeHost) {
+    findings.push({
+      ...base(undefined),
+      status: "WARN",
+      messageId: "composeHostNetwork",
+      message: `${what} uses network_mode: host in ${file}: it listens wherever its process binds, and no compose mapping limits it`,
+    });
+  }
+  if (findings.length === 0) {
+    const loopback = service.ports.map((p) => p.text);
+    findings.push({
+      ...base(undefined),
+      status: "PASS",
+      messageId: "composeNotPublished",
+      message:
+        loopback.length > 0
+          ? `${what} publishes only on loopback in ${file} (${loopback.join(", ")})`
+          : `${what} publishes no port in ${file}: reachable only on the compose network`,
+    });
+  }
+  return findings;
+}

@@ -1,8 +1,10 @@
 // Real listeners read from the real /proc/net/tcp{,6}: a server on 0.0.0.0 is exposed, one on 127.0.0.1 is not.
 // The "another host" path uses a real TCP connect; only the answer to "is this host mine?" is replaced.
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import check, {
   observeExposure,
@@ -10,6 +12,7 @@ import check, {
 } from "../../../src/checks/security/internalServicesNotExposed.js";
 import { makeCheckContext } from "../../support/checkContext.js";
 import { cleanupAfterEach } from "../../support/cleanups.js";
+import { recordObservation } from "../../support/judgeFixtures.js";
 
 const onCleanup = cleanupAfterEach();
 
@@ -121,5 +124,85 @@ describe("internalServicesNotExposed for another host (real connect)", () => {
     });
     const findings = await check.run(ctx);
     expect(verdicts(findings)).toEqual([["db", "UNVERIFIED", "unresolvable"]]);
+  });
+});
+
+describe("internalServicesNotExposed in compose files", () => {
+  const AWESOME = path.resolve(import.meta.dirname, "../../fixtures/compose/awesome-compose");
+
+  it("fails the datastores that real public compose files publish on every interface, at file:line", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-compose-"));
+    for (const name of ["postgresql-pgadmin", "flask-redis", "nginx-golang-postgres"]) {
+      copyFileSync(path.join(AWESOME, `${name}.yaml`), path.join(dir, `${name}.yaml`));
+    }
+    const spec = { deployment: { compose: ["*.yaml"] } };
+    const { ctx } = makeCheckContext(spec, { specDir: dir });
+    const observation = await check.observe(ctx);
+    recordObservation("internalServicesNotExposed", "ng.compose-published", observation, spec);
+    const findings = check.judge(observation, ctx.spec);
+    expect(
+      findings.map((f) => [f.subject, f.status, f.messageId, f.location?.path, f.location?.line]),
+    ).toEqual([
+      ["redis", "FAIL", "composePublishedEverywhere", "flask-redis.yaml", 5],
+      ["db", "PASS", "composeNotPublished", "nginx-golang-postgres.yaml", 12],
+      ["postgres", "FAIL", "composePublishedEverywhere", "postgresql-pgadmin.yaml", 10],
+    ]);
+    // The web front ends those files also publish are not datastores: not this check's business.
+    expect(findings.some((f) => ["web", "pgadmin", "proxy"].includes(f.subject ?? ""))).toBe(false);
+  });
+
+  it("passes loopback-only and unpublished datastores", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-compose-"));
+    writeFileSync(
+      path.join(dir, "compose.yaml"),
+      [
+        "services:",
+        "  db:",
+        "    image: postgres:16",
+        "    ports: ['127.0.0.1:5432:5432']",
+        "  cache:",
+        "    image: redis:7",
+        "    ports:",
+        "      - target: 6379",
+        "        published: 6379",
+        "        host_ip: 127.0.0.1",
+        "  queue:",
+        "    image: rabbitmq:3",
+        "  api:",
+        "    image: myorg/api:1",
+        "    ports: ['8080:8080']",
+        "",
+      ].join("\n"),
+    );
+    const spec = {
+      services: { api: { url: "http://127.0.0.1:8080", exposure: "public" as const } },
+      deployment: { compose: ["compose.yaml"] },
+    };
+    const { ctx } = makeCheckContext(spec, { specDir: dir });
+    const observation = await check.observe(ctx);
+    recordObservation("internalServicesNotExposed", "ok.compose-loopback", observation, spec);
+    const findings = check.judge(observation, ctx.spec);
+    expect(verdicts(findings)).toEqual([
+      ["db", "PASS", "composeNotPublished"],
+      ["cache", "PASS", "composeNotPublished"],
+      ["queue", "PASS", "composeNotPublished"],
+    ]);
+  });
+
+  it("warns on a datastore with network_mode: host: no mapping limits where it listens", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-compose-"));
+    writeFileSync(
+      path.join(dir, "compose.yaml"),
+      "services:\n  kv:\n    image: valkey/valkey:8\n    network_mode: host\n",
+    );
+    const { ctx } = makeCheckContext({ deployment: { compose: ["compose.yaml"] } }, { specDir: dir });
+    expect(verdicts(await check.run(ctx))).toEqual([["kv", "WARN", "composeHostNetwork"]]);
+  });
+
+  it("is UNVERIFIED for a compose entry that matches no file", async () => {
+    const { ctx } = makeCheckContext({ deployment: { compose: ["missing/compose.yaml"] } });
+    expect(verdicts(await check.run(ctx))).toEqual([
+      ["missing/compose.yaml", "UNVERIFIED", "composeUnreadable"],
+    ]);
   });
 });
