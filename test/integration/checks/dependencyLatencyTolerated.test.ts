@@ -145,7 +145,9 @@ describe("dependencyLatencyTolerated", () => {
     await rollbacks.runAll();
     recordObservation("dependencyLatencyTolerated", "ng.blind-health", observation, spec);
     const [finding] = check.judge(observation, ctx.spec);
-    // Nothing the probe asks for touches Redis, so not a byte went through the proxy: the latency reached nobody.
-    expect(finding, finding?.message).toMatchObject({ status: "UNVERIFIED", messageId: "noTraffic" });
+    // Nothing the probe asks for touches Redis, so usually not a byte goes through the proxy (noTraffic); on a loaded
+    // machine the API's Redis client may still be finishing its handshake then (faultUnobserved). Never a PASS.
+    expect(finding, finding?.message).toMatchObject({ status: "UNVERIFIED" });
+    expect(["noTraffic", "faultUnobserved"]).toContain(finding?.messageId);
   }, 60_000);
 });
