@@ -22,7 +22,9 @@ stop_monitoring() {
   wait 2>/dev/null || true
   rm -rf .gauntlet/monitoring
 }
-trap stop_monitoring EXIT
+planted=examples/fragile/config/notifications.yaml
+remove_planted() { rm -f "$planted"; rmdir examples/fragile/config 2>/dev/null || true; }
+trap 'stop_monitoring; remove_planted' EXIT
 if command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null; then
   mkdir -p .gauntlet/monitoring
   prometheus --config.file=examples/sturdy/monitoring/prometheus.yml \
@@ -57,6 +59,24 @@ export DEMO_API_TOKEN
 # The demos' fault proxies (inventory-proxy) require a control API token: also fresh each run.
 DEMO_PROXY_TOKEN="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url"))')"
 export DEMO_PROXY_TOKEN
+# The sturdy shop's session cache demands a password: fresh each run too.
+DEMO_REDIS_PASSWORD="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(24).toString("hex"))')"
+export DEMO_REDIS_PASSWORD
+command -v redis-server >/dev/null ||
+  echo "redis-server is not installed: the demos' session caches cannot start and their checks will say so (apt-get install redis-server prometheus-redis-exporter)."
+
+# The fragile shop "committed" a live-looking Slack bot token to its config. It is generated here, at run time, so
+# no such value is ever in git; the file is removed when the demo ends.
+if [[ " ${variants[*]} " == *" fragile "* ]]; then
+  mkdir -p examples/fragile/config
+  # shellcheck disable=SC2016 # the single-quoted text is JavaScript, not shell
+  node -e '
+    const { randomInt } = require("node:crypto");
+    const digits = (n) => Array.from({ length: n }, () => randomInt(10)).join("");
+    const alnum = (n) => Array.from({ length: n }, () => "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[randomInt(62)]).join("");
+    process.stdout.write(["# Where the shop posts order alerts.", "slack:", "  channel: \"#orders\"",
+      `  botToken: xoxb-${digits(12)}-${digits(13)}-${alnum(24)}`, ""].join("\n"));' >"$planted"
+fi
 
 summary=()
 for variant in "${variants[@]}"; do

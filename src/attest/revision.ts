@@ -106,7 +106,10 @@ function namedPatterns(spec: Spec): string[] {
     ...(spec.monitoring?.rules ?? []),
     ...(spec.operations?.runbooks ? [spec.operations.runbooks] : []),
     ...(spec.operations?.coverage ? [spec.operations.coverage] : []),
-    ...(spec.security?.scan?.paths ?? []),
+    // Scan paths are relative to system.repo, like every security check reads them.
+    ...(spec.security?.scan?.paths ?? []).map((p) =>
+      path.isAbsolute(p) ? p : path.join(spec.system.repo, p),
+    ),
     // The code of the services Gauntlet starts is the system itself; a datastore's folder holds its data, not code.
     ...Object.values(spec.services).flatMap((svc) =>
       svc.control?.process && !isDatastoreKind(svc.kind) ? [svc.control.process.cwd ?? "."] : [],

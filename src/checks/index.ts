@@ -22,7 +22,14 @@ import dependencyLatencyTolerated from "./resilience/dependencyLatencyTolerated.
 import dependencyOutageDegradesGracefully from "./resilience/dependencyOutageDegradesGracefully.js";
 import overloadShedGracefully from "./resilience/overloadShedGracefully.js";
 import writesSurviveCrash from "./resilience/writesSurviveCrash.js";
+import codeFreeOfDangerousPatterns from "./security/codeFreeOfDangerousPatterns.js";
+import datastoresRequireAuth from "./security/datastoresRequireAuth.js";
+import dependenciesFreeOfKnownVulnerabilities from "./security/dependenciesFreeOfKnownVulnerabilities.js";
 import internalServicesNotExposed from "./security/internalServicesNotExposed.js";
+import noSecretsInRepository from "./security/noSecretsInRepository.js";
+import protectedEndpointsRequireAuth from "./security/protectedEndpointsRequireAuth.js";
+import securityHeadersPresent from "./security/securityHeadersPresent.js";
+import tlsModern from "./security/tlsModern.js";
 
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
   [
@@ -31,8 +38,11 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     alertRulesValid,
     alertsDelivered,
     capacityFound,
+    codeFreeOfDangerousPatterns,
     crashRecovered,
     datastoreLatency,
+    datastoresRequireAuth,
+    dependenciesFreeOfKnownVulnerabilities,
     dependencyBlinkSurvived,
     dependencyLatencyTolerated,
     dependencyOutageDegradesGracefully,
@@ -45,8 +55,12 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     metricsExposed,
     metricsScraped,
     noMemoryGrowthUnderLoad,
+    noSecretsInRepository,
     overloadShedGracefully,
+    protectedEndpointsRequireAuth,
     requiredEnvPresent,
+    securityHeadersPresent,
+    tlsModern,
     writesSurviveCrash,
   ]
     .sort((a, b) => a.meta.id.localeCompare(b.meta.id))

@@ -13,6 +13,7 @@ import { registerLoad } from "./load.js";
 import { registerProxy } from "./proxy.js";
 import { registerReport } from "./report.js";
 import { registerSchema } from "./schema.js";
+import { registerSecrets } from "./secrets.js";
 import { registerValidate } from "./validate.js";
 import { registerVerify } from "./verify.js";
 
@@ -44,6 +45,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   registerHistory(program, io, setExit);
   registerDiff(program, io, setExit);
   registerReport(program, io, setExit);
+  registerSecrets(program, io, setExit);
   for (const command of program.commands) command.exitOverride();
 
   try {

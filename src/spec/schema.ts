@@ -218,8 +218,10 @@ const secretScan = z.strictObject({
   exclude: stringList.default([]),
   /** Also scan every blob in the git history: a secret committed and deleted since is still a leak. */
   history: z.boolean().default(true),
-  /** A JSON file of accepted findings (`gauntlet baseline` writes it): their fingerprints are not reported again. */
+  /** A JSON file of accepted findings (`gauntlet secrets --write-baseline` writes it), relative to the spec. */
   baseline: z.string().min(1).optional(),
+  /** Files (and history blobs) larger than this are not read, and are counted as skipped; default 2MB. */
+  maxFileSize: size().optional(),
 });
 
 const security = z.strictObject({

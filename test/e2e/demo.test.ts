@@ -20,6 +20,7 @@ describe("demo systems, assessed for real", () => {
   const env = {
     DEMO_API_TOKEN: token,
     DEMO_PROXY_TOKEN: `proxy-${randomBytes(16).toString("hex")}`,
+    DEMO_REDIS_PASSWORD: `redis-${randomBytes(16).toString("hex")}`,
     PAYMENTS_API_KEY: "",
   };
 
@@ -67,6 +68,16 @@ describe("demo systems, assessed for real", () => {
       dependencyBlinkSurvived: "PASS",
       dependencyOutageDegradesGracefully: "PASS",
       overloadShedGracefully: "PASS",
+      // The session cache is a cache: losing its canary on a crash is reported, not failed.
+      writesSurviveCrash: "NA",
+      noSecretsInRepository: "PASS",
+      codeFreeOfDangerousPatterns: "PASS",
+      protectedEndpointsRequireAuth: "PASS",
+      datastoresRequireAuth: "PASS",
+      // A public API on plain http: HSTS cannot apply (a WARN the sturdy shop carries honestly).
+      securityHeadersPresent: "WARN",
+      // Only services on loopback and no https URL: nothing to judge.
+      tlsModern: "NA",
     });
     expect(report.verdict.verdict).toBe("CONDITIONAL");
     expect(report.verdict.gates.find((g: { id: string }) => g.id === "no-critical-unverified").passed).toBe(
@@ -117,7 +128,7 @@ describe("demo systems, assessed for real", () => {
     expect((await runCli(["verify", cert, "--key", pub], { cwd: work })).code).toBe(0);
   }, 240_000);
 
-  it("fragile: the exposed internal service fails a critical check, so the verdict is NOT READY", async () => {
+  it("fragile: the exposed internal service, the open admin route and the open cache fail critical checks: NOT READY", async () => {
     const out = path.join(work, "fragile");
     const result = await runCli(
       [
@@ -137,6 +148,13 @@ describe("demo systems, assessed for real", () => {
     expect(JSON.stringify(byId("internalServicesNotExposed").findings)).toContain("0.0.0.0:18181");
     expect(byId("deployScriptsValid").status).toBe("FAIL");
     expect(byId("requiredEnvPresent").status).toBe("FAIL");
+    // An admin route anyone can open, and a session cache that lets anyone in.
+    expect(byId("protectedEndpointsRequireAuth").findings).toContainEqual(
+      expect.objectContaining({ subject: "api", status: "FAIL", messageId: "openToAnonymous" }),
+    );
+    expect(byId("datastoresRequireAuth").findings).toContainEqual(
+      expect.objectContaining({ subject: "sessions", status: "FAIL", messageId: "acceptsNoPassword" }),
+    );
     // Killed for real, and its supervisor has no restart policy: it stays down. (The fault proxy is excluded, N/A.)
     const crash = byId("crashRecovered");
     expect(crash.status).toBe("FAIL");
@@ -164,9 +182,10 @@ describe("demo systems, assessed for real", () => {
       ...allFiles(path.join(work, "fragile")),
     ];
     expect(files.length).toBeGreaterThan(10);
+    const secrets = [token, env.DEMO_PROXY_TOKEN, env.DEMO_REDIS_PASSWORD];
     const leaks = files.filter((f) => {
       const bytes = readFileSync(f);
-      return bytes.includes(token) || bytes.includes(Buffer.from(token).toString("base64"));
+      return secrets.some((s) => bytes.includes(s) || bytes.includes(Buffer.from(s).toString("base64")));
     });
     expect(leaks).toEqual([]);
   });
@@ -184,6 +203,7 @@ describe("re-rendering, re-running and the editor schema", () => {
   const env = {
     DEMO_API_TOKEN: `tok-${randomBytes(12).toString("hex")}`,
     DEMO_PROXY_TOKEN: `proxy-${randomBytes(16).toString("hex")}`,
+    DEMO_REDIS_PASSWORD: `redis-${randomBytes(16).toString("hex")}`,
   };
   const spec = path.join(ROOT, "examples/sturdy/gauntlet.yaml");
 

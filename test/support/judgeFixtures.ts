@@ -15,9 +15,21 @@ export function recordObservation(checkId: string, name: string, observation: un
   writeFileSync(path.join(dir, "spec.yaml"), stringify(withoutControl(spec)));
 }
 
-/** The judge never reads how services are started; their commands name this machine's paths, so they are dropped. */
+/**
+ * The judge never reads how services are started; their commands name this machine's paths, so they are dropped.
+ * A URL's password (a test's scratch datastore) is dropped too: fixtures are committed.
+ */
 function withoutControl(spec: unknown): unknown {
   const copy = structuredClone(spec) as { services?: Record<string, { control?: unknown }> };
   for (const service of Object.values(copy.services ?? {})) delete service.control;
-  return copy;
+  return withoutPasswords(copy);
+}
+
+function withoutPasswords(value: unknown): unknown {
+  if (typeof value === "string") return value.replace(/(:\/\/[^/@\s:]*):[^/@\s]*@/g, "$1@");
+  if (Array.isArray(value)) return value.map(withoutPasswords);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutPasswords(v)]));
+  }
+  return value;
 }

@@ -1,8 +1,10 @@
 // Public API of the sturdy demo: bound to loopback, timeouts on every dependency call, a health endpoint that
-// reports its dependency honestly, RED metrics in Prometheus text format, graceful shutdown.
+// reports its dependency honestly, RED metrics in Prometheus text format on a separate loopback port (not on the public
+// one), security headers on every answer, an admin route behind a bearer token, graceful shutdown.
 import http from "node:http";
 
 const port = Number(process.env.PORT ?? 18080);
+const metricsPort = Number(process.env.METRICS_PORT ?? 18090);
 const inventoryUrl = process.env.INVENTORY_URL ?? "http://127.0.0.1:18081";
 if (!process.env.API_TOKEN) {
   console.error("API_TOKEN is not set");
@@ -18,6 +20,16 @@ async function inventory(path) {
   if (!response.ok) throw new Error(`inventory answered ${response.status}`);
   return response.json();
 }
+
+// A JSON API: nosniff so no browser renders an answer as HTML, no framing, no referrer, nothing cached.
+const SECURITY_HEADERS = {
+  "content-type": "application/json",
+  "x-content-type-options": "nosniff",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+};
 
 const routes = {
   "/healthz": async () => {
@@ -38,19 +50,15 @@ const routes = {
   "/admin": async (req) =>
     req.headers.authorization === `Bearer ${process.env.API_TOKEN}`
       ? [200, { admin: true }]
-      : [401, { error: "unauthorized" }],
+      : [401, { error: "unauthorized" }, { "www-authenticate": 'Bearer realm="admin"' }],
 };
 
 const server = http.createServer(async (req, res) => {
   const started = process.hrtime.bigint();
   const path = (req.url ?? "/").split("?")[0];
-  if (path === "/metrics") {
-    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-    return res.end(metrics());
-  }
   const handler = routes[path];
-  const [status, body] = handler ? await handler(req) : [404, { error: "not found" }];
-  res.writeHead(status, { "content-type": "application/json" });
+  const [status, body, headers = {}] = handler ? await handler(req) : [404, { error: "not found" }];
+  res.writeHead(status, { ...SECURITY_HEADERS, ...headers });
   res.end(JSON.stringify(body));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const key = `${handler ? path : "other"} ${status}`;
@@ -83,8 +91,18 @@ function metrics() {
   return `${lines.join("\n")}\n`;
 }
 
+// Metrics on their own loopback port: Prometheus scrapes them, the public port does not serve them.
+const metricsServer = http.createServer((_req, res) => {
+  res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+  res.end(metrics());
+});
+
 server.listen(port, "127.0.0.1", () => log("info", `api listening on 127.0.0.1:${port}`));
-process.on("SIGTERM", () => server.close(() => process.exit(0)));
+metricsServer.listen(metricsPort, "127.0.0.1", () => log("info", `metrics on 127.0.0.1:${metricsPort}`));
+process.on("SIGTERM", () => {
+  metricsServer.close();
+  server.close(() => process.exit(0));
+});
 
 function log(level, msg) {
   process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level, msg })}\n`);

@@ -17,6 +17,15 @@ export interface ProbeRequest {
   signal?: AbortSignal;
   /** Bytes of body kept; default 2 KB. */
   maxBodyBytes?: number;
+  /**
+   * The request target sent as written instead of the URL's path and query, which URL parsing normalises
+   * (`/%2e/admin` becomes `/admin`): for probing how a server treats such paths.
+   */
+  rawPath?: string;
+  /** PEM of the CA that signs an https server's certificate, when it is not one Node trusts. */
+  ca?: string;
+  /** TLS server name (SNI and certificate check) when it differs from the URL's host. */
+  servername?: string;
 }
 
 export interface ProbeResponse {
@@ -33,6 +42,8 @@ export interface ProbeResponse {
   headers: Record<string, string>;
   body: string;
   bodyTruncated: boolean;
+  /** Each Set-Cookie header as sent (they cannot be joined with ", " like the others); absent when there is none. */
+  setCookies?: string[];
 }
 
 export interface ProbeFailure {
@@ -111,6 +122,9 @@ export function probeHttp(request: ProbeRequest): Promise<ProbeResult> {
       method,
       agent: false,
       headers: { "user-agent": "gauntlet-probe", connection: "close", ...request.headers },
+      ...(request.rawPath !== undefined ? { path: request.rawPath } : {}),
+      ...(request.ca !== undefined ? { ca: request.ca } : {}),
+      ...(request.servername !== undefined ? { servername: request.servername } : {}),
     });
     const timer = setTimeout(() => {
       timedOut = true;
@@ -153,6 +167,7 @@ export function probeHttp(request: ProbeRequest): Promise<ProbeResult> {
           headers: flattenHeaders(res.headers),
           body: Buffer.concat(chunks).toString("utf8"),
           bodyTruncated: truncated,
+          ...(res.headers["set-cookie"]?.length ? { setCookies: [...res.headers["set-cookie"]] } : {}),
         });
       res.on("data", (chunk: Buffer) => {
         const room = maxBody - kept;

@@ -32,6 +32,7 @@ let prometheus: MonitoringProcess;
 let alertmanager: MonitoringProcess;
 const children: ChildProcess[] = [];
 let apiPort: number;
+let metricsPort: number;
 let webhookPort: number;
 
 function startNode(script: string, env: Record<string, string>): void {
@@ -55,11 +56,13 @@ async function stopNode(child: ChildProcess): Promise<void> {
 
 beforeAll(async () => {
   apiPort = await freePort();
+  metricsPort = await freePort();
   const inventoryPort = await freePort();
   webhookPort = await freePort();
   startNode("services/inventory.mjs", { PORT: String(inventoryPort) });
   startNode("services/api.mjs", {
     PORT: String(apiPort),
+    METRICS_PORT: String(metricsPort),
     INVENTORY_URL: `http://127.0.0.1:${inventoryPort}`,
     API_TOKEN: "demo-test-token",
   });
@@ -67,7 +70,7 @@ beforeAll(async () => {
     read("alertmanager.yml").replaceAll("127.0.0.1:19095", `127.0.0.1:${webhookPort}`),
   );
   const config = read("prometheus.yml")
-    .replaceAll("127.0.0.1:18080", `127.0.0.1:${apiPort}`)
+    .replaceAll("127.0.0.1:18090", `127.0.0.1:${metricsPort}`)
     .replaceAll("127.0.0.1:19093", `127.0.0.1:${alertmanager.port}`)
     .replace(/scrape_interval: 5s/, "scrape_interval: 1s")
     .replace(/scrape_timeout: 4s/, "scrape_timeout: 900ms")
@@ -89,7 +92,12 @@ async function assess(specDir: string, variant: "sturdy" | "fragile", checks: Ch
   const { ctx, rollbacks } = makeCheckContext(
     {
       services: {
-        api: { url: `http://127.0.0.1:${apiPort}`, health: "/healthz", metrics: "/metrics" },
+        api: {
+          url: `http://127.0.0.1:${apiPort}`,
+          health: "/healthz",
+          // The sturdy api serves its metrics on a loopback port of its own; the fragile one has none.
+          metrics: variant === "sturdy" ? `http://127.0.0.1:${metricsPort}/metrics` : "/metrics",
+        },
         inventory: { url: "http://127.0.0.1:9" },
       },
       monitoring: {
