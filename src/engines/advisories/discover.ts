@@ -3,11 +3,13 @@
 // vendor, virtualenvs, VCS folders, Gauntlet's output), what .gitignore leaves out or what `security.scan.exclude`
 // names, and does not follow folder links. A manifest (package.json, pyproject.toml, …) that declares dependencies
 // with no lockfile of its ecosystem in its folder or a folder above is unpinned: nothing says which versions run.
+
 import type { Dirent } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { GitignoreRules } from "../files/gitignore.js";
-import { globToRegExp, isGlob, isInside, toPosix } from "../files/glob.js";
+import { isInside, toPosix } from "../files/glob.js";
+import { excludeMatcher } from "../files/scanExclude.js";
 import { parseJson, TextError } from "./jsonText.js";
 import { readCargoLock } from "./lockfiles/cargo.js";
 import { readGoMod, readGoSum } from "./lockfiles/go.js";
@@ -156,7 +158,7 @@ export function dependencyFileKind(relative: string): FileKind | null {
 
 export async function discoverDependencies(options: DiscoverOptions): Promise<Discovery> {
   const repoDir = path.resolve(options.repoDir);
-  const excluded = excludeTest(options.exclude);
+  const excluded = excludeMatcher(options.exclude);
   const discovery: Discovery = {
     roots: [],
     lockfiles: [],
@@ -188,7 +190,7 @@ export async function discoverDependencies(options: DiscoverOptions): Promise<Di
       const relative = toPosix(path.relative(repoDir, absolute));
       if (entry.isDirectory()) {
         if (SKIPPED_FOLDERS.has(entry.name)) discovery.omitted.dependencyFolders++;
-        else if (excluded(relative, true)) discovery.omitted.excluded++;
+        else if (excluded(relative)) discovery.omitted.excluded++;
         else if (inner.ignores(absolute, true)) discovery.omitted.gitignored++;
         else await visit(absolute, inner);
         continue;
@@ -196,7 +198,7 @@ export async function discoverDependencies(options: DiscoverOptions): Promise<Di
       if (!dependencyFileKind(relative)) continue;
       const info = entry.isSymbolicLink() ? await stat(absolute).catch(() => null) : entry;
       if (!info?.isFile()) continue;
-      if (excluded(relative, false)) discovery.omitted.excluded++;
+      if (excluded(relative)) discovery.omitted.excluded++;
       else if (inner.ignores(absolute, false)) discovery.omitted.gitignored++;
       else consider(absolute);
     }
@@ -395,13 +397,13 @@ export async function leftOutByWalk(
 ): Promise<boolean> {
   const segments = relative.split("/");
   if (segments.slice(0, -1).some((segment) => SKIPPED_FOLDERS.has(segment))) return true;
-  const excluded = excludeTest(exclude);
-  if (excluded(relative, false)) return true;
+  const excluded = excludeMatcher(exclude);
+  if (excluded(relative)) return true;
   let rules = await GitignoreRules.none.enter(repoDir);
   let dir = repoDir;
   for (const [index, segment] of segments.slice(0, -1).entries()) {
     dir = path.join(dir, segment);
-    if (excluded(segments.slice(0, index + 1).join("/"), true) || rules.ignores(dir, true)) return true;
+    if (excluded(segments.slice(0, index + 1).join("/")) || rules.ignores(dir, true)) return true;
     rules = await rules.enter(dir);
   }
   return rules.ignores(path.join(repoDir, relative), false);
@@ -422,28 +424,4 @@ function nearestLockfile(
     if (dir === "." || dir === "/" || dir === "") return undefined;
     dir = path.posix.dirname(dir);
   }
-}
-
-/**
- * security.scan.exclude as the other security scans read it: a plain path leaves out that file or folder, a glob
- * (`*`, `?`, `**`) is anchored at the repository, and one that matches a folder (`fixtures/*`, `legacy/**`) leaves
- * out what is inside it too.
- */
-function excludeTest(patterns: readonly string[]): (relative: string, isFolder: boolean) => boolean {
-  const tests = patterns.map((raw) => {
-    const pattern = toPosix(raw)
-      .replace(/^(\.\/)+/, "")
-      .replace(/\/+$/, "");
-    if (!isGlob(pattern))
-      return (relative: string) => relative === pattern || relative.startsWith(`${pattern}/`);
-    const whole = globToRegExp(pattern);
-    const folder = pattern.endsWith("/**") ? globToRegExp(pattern.slice(0, -3)) : undefined;
-    return (relative: string) => {
-      if (whole.test(relative) || folder?.test(relative)) return true;
-      const segments = relative.split("/");
-      for (let i = 1; i < segments.length; i++) if (whole.test(segments.slice(0, i).join("/"))) return true;
-      return false;
-    };
-  });
-  return (relative) => tests.some((test) => test(relative));
 }

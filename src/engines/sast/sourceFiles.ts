@@ -3,11 +3,13 @@
 // (paths or globs relative to the repo), dependencies (node_modules, vendor, virtualenvs), build output,
 // declaration files and files over the size cap — each counted by reason. Files of languages the pack does not cover
 // (Go, Java, …) are counted too, so a repository of them is never taken for one without code.
+
 import type { Dirent } from "node:fs";
 import { open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { GitignoreRules } from "../files/gitignore.js";
-import { CERTIFICATE_FILE, globToRegExp, isGlob, isInside, splitGlob, toPosix } from "../files/glob.js";
+import { CERTIFICATE_FILE, isInside, splitGlob, toPosix } from "../files/glob.js";
+import { excludeMatcher } from "../files/scanExclude.js";
 import type { SastLanguage } from "./rules.js";
 
 export type SkipReason =
@@ -367,30 +369,6 @@ class SourceWalk {
     );
     return { roots: this.roots, files, unsupported, skipped, skippedExamples };
   }
-}
-
-/**
- * security.scan.exclude as a test on repo-relative paths, read as the secret and dependency scans read it: a plain
- * path leaves out that file or folder, a glob (`*`, `?`, `**`) is anchored at the repo, and one that matches a folder
- * (`fixtures/*`, `legacy/**`) leaves out what is inside it too.
- */
-export function excludeMatcher(patterns: readonly string[]): (relative: string) => boolean {
-  const tests = patterns.map((raw) => {
-    const pattern = toPosix(raw)
-      .replace(/^(\.\/)+/, "")
-      .replace(/\/+$/, "");
-    if (!isGlob(pattern))
-      return (relative: string) => relative === pattern || relative.startsWith(`${pattern}/`);
-    const whole = globToRegExp(pattern);
-    const folder = pattern.endsWith("/**") ? globToRegExp(pattern.slice(0, -3)) : undefined;
-    return (relative: string) => {
-      if (whole.test(relative) || folder?.test(relative)) return true;
-      const segments = relative.split("/");
-      for (let i = 1; i < segments.length; i++) if (whole.test(segments.slice(0, i).join("/"))) return true;
-      return false;
-    };
-  });
-  return (relative) => tests.some((test) => test(relative));
 }
 
 function byName(a: Dirent, b: Dirent): number {

@@ -11,6 +11,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { SecretSink } from "../../secrets/redactor.js";
 import { toPosix } from "../files/glob.js";
+import { excludeMatcher } from "../files/scanExclude.js";
 import { type BaselineRead, fingerprint, readBaseline } from "./baseline.js";
 import type { Detection } from "./detect.js";
 import { DetectPool, defaultPoolSize } from "./detectPool.js";
@@ -24,7 +25,7 @@ import {
 } from "./gitHistory.js";
 import { isKeyFileName } from "./privateKeys.js";
 import type { Severity } from "./rules.js";
-import { type ExclusionReason, excludeMatcher, folderNameReason, listWorktree } from "./worktree.js";
+import { type ExclusionReason, folderNameReason, listWorktree } from "./worktree.js";
 
 export const DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024;
 /** Time kept after a scan stopped at the deadline, to write the evidence and judge. */

@@ -2,12 +2,13 @@
 // files that no .gitignore, .git/info/exclude or core.excludesFile leaves out — what `git add .` would commit); outside
 // git, a walk applying every .gitignore as git would (GitignoreRules). Then what is not the system's own text is left
 // out and counted: vendored dependencies, the spec's security.scan.exclude, Gauntlet's output, links and submodules.
+
 import { spawn } from "node:child_process";
 import type { Dirent } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { GitignoreRules } from "../files/gitignore.js";
-import { CERTIFICATE_FILE, globToRegExp, isGlob, isInside, toPosix } from "../files/glob.js";
+import { CERTIFICATE_FILE, isInside, toPosix } from "../files/glob.js";
 
 /** Why an entry was left out before reading (counted in the evidence, never silent). */
 export type ExclusionReason =
@@ -49,25 +50,6 @@ export interface WorktreeListing {
   outputFolders: string[];
   /** How the list was made. */
   listedBy: "git" | "walk";
-}
-
-/** A test on paths relative to the repository folder: security.scan.exclude globs and plain paths. */
-export function excludeMatcher(patterns: readonly string[]): (relative: string) => boolean {
-  const tests = patterns.map((raw) => {
-    const pattern = toPosix(raw).replace(/^\.\//, "").replace(/\/+$/, "");
-    if (!isGlob(pattern)) return (r: string) => r === pattern || r.startsWith(`${pattern}/`);
-    const whole = globToRegExp(pattern);
-    const folder = pattern.endsWith("/**") ? globToRegExp(pattern.slice(0, -3)) : undefined;
-    return (r: string) => whole.test(r) || folder?.test(r) === true || prefixMatches(whole, r);
-  });
-  return (relative) => tests.some((test) => test(relative));
-}
-
-// A glob that names a folder ("fixtures/*") leaves out what is inside it too.
-function prefixMatches(whole: RegExp, relative: string): boolean {
-  const segments = relative.split("/");
-  for (let i = 1; i < segments.length; i++) if (whole.test(segments.slice(0, i).join("/"))) return true;
-  return false;
 }
 
 /** The reason a path's folders leave it out (vendored, .git, .gauntlet), from its names alone. */

@@ -6,10 +6,11 @@ import check, {
   type DangerousPatternsObservation,
   type ObservedMatch,
 } from "../../../src/checks/security/codeFreeOfDangerousPatterns.js";
+import { excludeMatcher } from "../../../src/engines/files/scanExclude.js";
 import type { BanditResult } from "../../../src/engines/sast/bandit.js";
 import { maskQuoted, parseBanditJson } from "../../../src/engines/sast/bandit.js";
 import { scanSource } from "../../../src/engines/sast/scan.js";
-import { builtFromText, excludeMatcher, isTestPath } from "../../../src/engines/sast/sourceFiles.js";
+import { builtFromText, isTestPath } from "../../../src/engines/sast/sourceFiles.js";
 import { type SpecInput, specSchema } from "../../../src/spec/schema.js";
 
 function spec(input: Omit<SpecInput, "version" | "system"> = {}) {
