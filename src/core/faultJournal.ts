@@ -17,7 +17,6 @@ import {
   writeSync,
 } from "node:fs";
 import path from "node:path";
-import Docker from "dockerode";
 import { remoteToxics } from "../engines/faults/proxy/proxyClient.js";
 import { signalTree } from "../engines/faults/targets/processTree.js";
 import type { UndoDescriptor } from "../engines/faults/undoDescriptor.js";
@@ -189,6 +188,8 @@ async function undo(entry: Entry): Promise<Omit<Leftover, "runId" | "check">> {
       }
       case "unpauseContainer":
       case "startContainer": {
+        // Loaded only when a container fault is left to undo: dockerode costs every CLI start otherwise.
+        const { default: Docker } = await import("dockerode");
         const container = new Docker({ socketPath: u.socket }).getContainer(u.name);
         const state = (await container.inspect()).State as { Running: boolean; Paused: boolean };
         if (u.kind === "unpauseContainer" && state.Paused) {

@@ -1,6 +1,6 @@
 // ServiceTarget over a container through the Docker Engine API (dockerode), which the podman API socket also speaks
 // (`podman system service`). Kill, stop, start, restart, pause and unpause are the engine's own operations.
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import type { UndoDescriptor } from "../undoDescriptor.js";
 import type { ServiceTarget } from "./target.js";
 
@@ -29,21 +29,24 @@ export class ContainerControl implements ServiceTarget {
   readonly service: string;
   readonly containerName: string;
   readonly socketPath: string;
-  readonly #docker: Docker;
+  #docker: Promise<Docker> | undefined;
 
   constructor(service: string, spec: ContainerSpec, env: NodeJS.ProcessEnv = process.env) {
     this.service = service;
     this.containerName = spec.name;
     this.socketPath = containerSocket(spec, env);
-    this.#docker = new Docker({ socketPath: this.socketPath });
   }
 
-  get #container() {
-    return this.#docker.getContainer(this.containerName);
+  /** The container's API handle; dockerode is loaded on first use, so no CLI start pays for it. */
+  async #handle(): Promise<Docker.Container> {
+    this.#docker ??= import("dockerode").then(
+      ({ default: Docker }) => new Docker({ socketPath: this.socketPath }),
+    );
+    return (await this.#docker).getContainer(this.containerName);
   }
 
   async #state(): Promise<{ Running: boolean; Paused: boolean; Pid: number }> {
-    const info = await this.#container.inspect();
+    const info = await (await this.#handle()).inspect();
     return info.State as { Running: boolean; Paused: boolean; Pid: number };
   }
 
@@ -67,29 +70,29 @@ export class ContainerControl implements ServiceTarget {
         // another pid namespace: let the engine do it
       }
     }
-    await this.#container.kill({ signal: "SIGKILL" });
+    await (await this.#handle()).kill({ signal: "SIGKILL" });
   }
 
   async stop(): Promise<void> {
-    await ignoreNotModified(this.#container.stop({ t: STOP_TIMEOUT_S }));
+    await ignoreNotModified((await this.#handle()).stop({ t: STOP_TIMEOUT_S }));
   }
 
   async start(): Promise<void> {
     const state = await this.#state();
-    if (state.Paused) await this.#container.unpause();
-    else await ignoreNotModified(this.#container.start());
+    if (state.Paused) await (await this.#handle()).unpause();
+    else await ignoreNotModified((await this.#handle()).start());
   }
 
   async restart(): Promise<void> {
-    await this.#container.restart({ t: STOP_TIMEOUT_S });
+    await (await this.#handle()).restart({ t: STOP_TIMEOUT_S });
   }
 
   async pause(): Promise<void> {
-    await this.#container.pause();
+    await (await this.#handle()).pause();
   }
 
   async resume(): Promise<void> {
-    if ((await this.#state()).Paused) await this.#container.unpause();
+    if ((await this.#state()).Paused) await (await this.#handle()).unpause();
   }
 
   async pid(): Promise<number | undefined> {
@@ -105,7 +108,9 @@ export class ContainerControl implements ServiceTarget {
   }
 
   async memoryBytes(): Promise<number | undefined> {
-    const stats = (await this.#container.stats({ stream: false })) as { memory_stats?: { usage?: number } };
+    const stats = (await (await this.#handle()).stats({ stream: false })) as {
+      memory_stats?: { usage?: number };
+    };
     return stats.memory_stats?.usage;
   }
 }

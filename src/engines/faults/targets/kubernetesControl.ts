@@ -1,7 +1,7 @@
 // ServiceTarget over a Kubernetes workload (`control.kubernetes`): the pods a label selector picks in a namespace.
 // A crash is a pod delete with no grace; the workload's controller (Deployment, StatefulSet) must replace it, which is
 // exactly what the resilience checks measure. Kubernetes has no pause, and no host pid or RSS to report.
-import { CoreV1Api, KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import type { CoreV1Api, KubeConfig, V1Pod } from "@kubernetes/client-node";
 import { type ServiceTarget, UnsupportedOperation } from "./target.js";
 
 export interface KubernetesSpec {
@@ -17,23 +17,32 @@ export class KubernetesControl implements ServiceTarget {
   readonly kind = "kubernetes" as const;
   readonly service: string;
   readonly spec: KubernetesSpec;
-  readonly #api: CoreV1Api;
+  readonly #config: KubeConfig | undefined;
+  #client: Promise<CoreV1Api> | undefined;
 
   /** `config` defaults to the usual kubeconfig (KUBECONFIG, ~/.kube/config or in-cluster) at spec.context. */
   constructor(service: string, spec: KubernetesSpec, config?: KubeConfig) {
     this.service = service;
     this.spec = spec;
-    let kc = config;
-    if (!kc) {
-      kc = new KubeConfig();
-      kc.loadFromDefault();
-      if (spec.context) kc.setCurrentContext(spec.context);
-    }
-    this.#api = kc.makeApiClient(CoreV1Api);
+    this.#config = config;
+  }
+
+  /** The API client, made on first use: the client library takes about a second to load, which no CLI start should pay. */
+  #api(): Promise<CoreV1Api> {
+    this.#client ??= import("@kubernetes/client-node").then(({ KubeConfig, CoreV1Api }) => {
+      let kc = this.#config;
+      if (!kc) {
+        kc = new KubeConfig();
+        kc.loadFromDefault();
+        if (this.spec.context) kc.setCurrentContext(this.spec.context);
+      }
+      return kc.makeApiClient(CoreV1Api);
+    });
+    return this.#client;
   }
 
   async pods(): Promise<V1Pod[]> {
-    const list = await this.#api.listNamespacedPod({
+    const list = await (await this.#api()).listNamespacedPod({
       namespace: this.spec.namespace,
       labelSelector: this.spec.selector,
     });
@@ -103,7 +112,7 @@ export class KubernetesControl implements ServiceTarget {
     if (pods.length === 0)
       throw new Error(`${this.service}: no pod matches ${this.spec.selector} in ${this.spec.namespace}`);
     for (const pod of pods) {
-      await this.#api.deleteNamespacedPod({
+      await (await this.#api()).deleteNamespacedPod({
         name: pod.metadata!.name!,
         namespace: this.spec.namespace,
         ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
