@@ -2,10 +2,11 @@
 // chosen lifetimes, names, key sizes and digests), served by a real nginx with one server block per endpoint on free
 // loopback ports. Everything is removed, and nginx stopped, by the cleanup it registers.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Cleanup, freePort, spawnForTest, waitForPort } from "./datastores.js";
+import type { Cleanup } from "./datastores.js";
+import { startNginx } from "./nginx.js";
 import { requireTool } from "./services.js";
 
 export interface CertificateAuthority {
@@ -155,13 +156,9 @@ export interface TlsServerBlock {
 
 /** One nginx serving each block on its own free loopback port; returns the ports in order. */
 export async function startNginxTls(onCleanup: Cleanup, blocks: TlsServerBlock[]): Promise<number[]> {
-  const nginx = existsSync("/usr/sbin/nginx") ? "/usr/sbin/nginx" : requireTool("nginx");
-  const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-nginx-tls-"));
-  const ports: number[] = [];
-  for (const _ of blocks) ports.push(await freePort());
   const servers = blocks.map(
     (b, i) => `  server {
-    listen 127.0.0.1:${ports[i]} ssl;
+    listen 127.0.0.1:{{port${i}}} ssl;
     server_name localhost;
     ssl_certificate ${b.leaf.cert};
     ssl_certificate_key ${b.leaf.key};
@@ -169,33 +166,6 @@ export async function startNginxTls(onCleanup: Cleanup, blocks: TlsServerBlock[]
 ${b.ciphers ? `    ssl_ciphers ${b.ciphers};\n` : ""}    location / { default_type text/plain; return 200 "ok\\n"; }
   }`,
   );
-  const conf = `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-${servers.join("\n")}
-}
-`;
-  writeFileSync(path.join(dir, "nginx.conf"), conf);
-  onCleanup(() => rmSync(dir, { recursive: true, force: true })); // runs after nginx is stopped (newest first)
-  const child = spawnForTest(onCleanup, nginx, [
-    "-p",
-    dir,
-    "-c",
-    path.join(dir, "nginx.conf"),
-    "-e",
-    path.join(dir, "error.log"),
-  ]);
-  try {
-    for (const port of ports) await waitForPort(port, 10_000);
-  } catch (error) {
-    const log = existsSync(path.join(dir, "error.log"))
-      ? readFileSync(path.join(dir, "error.log"), "utf8")
-      : "";
-    throw new Error(`${(error as Error).message}; nginx exit ${child.exitCode}: ${log.slice(-800)}`);
-  }
-  return ports;
+  const nginx = await startNginx(onCleanup, { servers: servers.join("\n"), portCount: blocks.length });
+  return nginx.ports;
 }

@@ -57,6 +57,20 @@ export function connectFailure(
   };
 }
 
+/** The attempt for a conversation that broke off after connecting: what went wrong says nothing either way. */
+export function brokenOff(
+  base: Pick<AuthAttempt, "kind" | "attempt"> & Partial<Pick<AuthAttempt, "user">>,
+  error: unknown,
+): AuthAttempt {
+  const e = error as { message?: string; code?: string };
+  return {
+    ...base,
+    outcome: "inconclusive",
+    answer: short(e?.message ?? String(error)),
+    ...(e?.code ? { code: e.code } : {}),
+  };
+}
+
 /** One line of at most 200 characters, for evidence and messages. */
 export function short(text: string): string {
   const line = text.replace(/\s+/g, " ").trim();

@@ -1,7 +1,7 @@
 // Does a memcached refuse a client that gives no credentials? Its text protocol has no authentication unless it runs
 // with an auth file (`-Y`, then every command before the login answers `CLIENT_ERROR unauthenticated`) or SASL
 // (`-S`, binary protocol only). `version` is read-only and answered by any open server.
-import { type AuthProbeResult, connectFailure, short } from "./authAttempt.js";
+import { type AuthProbeResult, brokenOff, connectFailure, short } from "./authAttempt.js";
 import { Wire, type WireTarget } from "./wire.js";
 
 export async function probeMemcachedAuth(options: {
@@ -37,14 +37,7 @@ export async function probeMemcachedAuth(options: {
       answer: short(line),
     });
   } catch (error) {
-    const e = error as { message?: string; code?: string };
-    result.attempts.push({
-      kind: "noCredentials",
-      attempt,
-      outcome: "inconclusive",
-      answer: short(e.message ?? String(error)),
-      ...(e.code ? { code: e.code } : {}),
-    });
+    result.attempts.push(brokenOff({ kind: "noCredentials", attempt }, error));
   } finally {
     wire.close();
   }

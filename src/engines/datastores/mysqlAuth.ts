@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import {
   type AuthAttempt,
   type AuthProbeResult,
+  brokenOff,
   connectFailure,
   short,
   wrongPassword,
@@ -141,13 +142,7 @@ async function login(
     }
     return { ...base, outcome: "inconclusive", answer: "no verdict after four authentication rounds" };
   } catch (error) {
-    const e = error as { message?: string; code?: string };
-    return {
-      ...base,
-      outcome: "inconclusive",
-      answer: short(e.message ?? String(error)),
-      ...(e.code ? { code: e.code } : {}),
-    };
+    return brokenOff(base, error);
   } finally {
     wire.close();
   }

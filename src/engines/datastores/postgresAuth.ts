@@ -7,6 +7,7 @@ import pg from "pg";
 import {
   type AuthAttempt,
   type AuthProbeResult,
+  brokenOff,
   connectFailure,
   short,
   wrongPassword,
@@ -123,13 +124,7 @@ async function startup(
       }
     }
   } catch (error) {
-    const e = error as { message?: string; code?: string };
-    return {
-      ...base,
-      outcome: "inconclusive",
-      answer: short(e.message ?? String(error)),
-      ...(e.code ? { code: e.code } : {}),
-    };
+    return brokenOff(base, error);
   } finally {
     wire.close();
   }

@@ -5,6 +5,7 @@
 import {
   type AuthAttempt,
   type AuthProbeResult,
+  brokenOff,
   connectFailure,
   short,
   wrongPassword,
@@ -67,14 +68,7 @@ export async function probeRedisAuth(options: RedisAuthOptions): Promise<AuthPro
       if (!/wrong number of arguments/i.test(attempt.answer)) result.attempts.push(attempt);
     }
   } catch (error) {
-    const e = error as { message?: string; code?: string };
-    result.attempts.push({
-      kind: "noCredentials",
-      attempt: "PING without AUTH",
-      outcome: "inconclusive",
-      answer: short(e.message ?? String(error)),
-      ...(e.code ? { code: e.code } : {}),
-    });
+    result.attempts.push(brokenOff({ kind: "noCredentials", attempt: "PING without AUTH" }, error));
   } finally {
     wire.close();
   }
