@@ -105,7 +105,8 @@ function namedPatterns(spec: Spec): string[] {
     ...(spec.deployment?.env?.example ? [spec.deployment.env.example] : []),
     ...(spec.monitoring?.rules ?? []),
     ...(spec.operations?.runbooks ? [spec.operations.runbooks] : []),
-    ...(spec.operations?.coverage ? [spec.operations.coverage] : []),
+    ...(spec.operations?.coverage ? [spec.operations.coverage.report] : []),
+    ...(spec.operations?.ci ?? []),
     // Scan paths are relative to system.repo, like every security check reads them.
     ...(spec.security?.scan?.paths ?? []).map((p) =>
       path.isAbsolute(p) ? p : path.join(spec.system.repo, p),

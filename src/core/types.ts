@@ -13,6 +13,7 @@ export const CATEGORIES = [
   "security",
   "performance",
   "recovery",
+  "operations",
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 

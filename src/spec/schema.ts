@@ -324,19 +324,65 @@ const resilienceProxy = z.strictObject({
   token: z.string().min(1).optional(),
 });
 
-const recovery = z.strictObject({
-  backups: z
-    .array(z.strictObject({ service: name, command, maxAge: duration().default(86_400_000) }))
-    .optional(),
-  restoreDrill: z
-    .strictObject({ service: name, command: command.optional(), maxDuration: duration().optional() })
-    .optional(),
+/** Where a datastore's backups land and, optionally, the command that takes one now (it only reads the source). */
+const backup = z.strictObject({
+  service: name,
+  /** Takes a fresh backup first; its duration is recorded. */
+  command: command.optional(),
+  /** Glob (relative to the spec folder) of the artifacts the backup writes; the newest match is judged. */
+  path: z.string().min(1, "write the glob of the files the backup writes, e.g. backups/*.dump"),
+  maxAge: duration().default(86_400_000),
+  /** Working directory of `command` (default: the spec folder). */
+  cwd: z.string().optional(),
+  timeout: duration().default(15 * 60_000),
 });
+
+const recovery = z.strictObject({
+  backups: z.array(backup).optional(),
+  restoreDrill: z
+    .strictObject({
+      service: name,
+      /** A restore of your own: {{backup}} is the artifact, {{target}} the scratch instance's URL. */
+      command: command.optional(),
+      maxDuration: duration().optional(),
+      /**
+       * Where the restore goes: a scratch server Gauntlet starts (default), or a scratch database on the source's own
+       * server (PostgreSQL, needs CREATEDB), which never touches the source database.
+       */
+      scratch: z.enum(["instance", "database"]).default("instance"),
+    })
+    .optional(),
+  objectives: z.strictObject({ rto: duration().optional(), rpo: duration().optional() }).optional(),
+  /** Destructive: markers written every second, the datastore crashed, the newest surviving marker = observed loss. */
+  markerDrill: z.boolean().default(false),
+});
+
+const coverage = z
+  .union([
+    z.string().min(1),
+    z.strictObject({
+      report: z.string().min(1, "write the coverage report's path, e.g. coverage/lcov.info"),
+      minimum: percent().default(80),
+      /** Branch coverage floor, when the report has branches (default: none). */
+      branchMinimum: percent().optional(),
+    }),
+  ])
+  // A bare path means minimum 80 % (DESIGN.md).
+  .transform((c) => (typeof c === "string" ? { report: c, minimum: 80, branchMinimum: undefined } : c));
 
 const operations = z.strictObject({
   runbooks: z.string().optional(),
-  coverage: z.string().optional(),
-  rollback: z.strictObject({ command, timeout: duration().default(120_000) }).optional(),
+  coverage: coverage.optional(),
+  rollback: z
+    .strictObject({
+      command,
+      timeout: duration().default(15 * 60_000),
+      /** true: run it against the system itself, in the repo; false (default): in a scratch copy of the repo. */
+      safe: z.boolean().default(false),
+    })
+    .optional(),
+  /** CI pipeline files (globs); default: .github/workflows/*.yml|yaml and .gitlab-ci.yml when present. */
+  ci: stringList.optional(),
 });
 
 const isoDate = z
@@ -372,15 +418,17 @@ const categoryWeights = z.strictObject({
   security: z.number().min(0).optional(),
   performance: z.number().min(0).optional(),
   recovery: z.number().min(0).optional(),
+  operations: z.number().min(0).optional(),
 });
 
 export const DEFAULT_WEIGHTS = {
-  deployment: 15,
+  deployment: 10,
   observability: 20,
   resilience: 20,
   security: 20,
-  performance: 15,
+  performance: 10,
   recovery: 10,
+  operations: 10,
 } as const;
 
 const scoring = z

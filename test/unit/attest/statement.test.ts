@@ -48,7 +48,7 @@ describe("buildStatement", () => {
     expect(p.system).toEqual({ name: "orders", version: "1.4.2", owner: "team-orders" });
     expect(p.verdict).toBe("NOT READY");
     expect(p.conditions).toEqual(assessment.verdict.conditions);
-    expect(p.overall).toBe(63.65);
+    expect(p.overall).toBe(61.71);
     expect(p.coverage).toBe(85.71);
     expect(p.categories).toEqual({
       deployment: 58.33,
@@ -57,6 +57,7 @@ describe("buildStatement", () => {
       security: 86.36,
       performance: 100,
       recovery: null,
+      operations: null,
     });
     expect(p.evidence).toEqual({ manifestDigest, files: 5 });
     expect(p.issuedAt).toBe("2026-03-14T09:19:41.907Z");

@@ -224,9 +224,10 @@ describe("markdown report", () => {
   it("prints category weights, effective weights and contributions that add up to the overall score", () => {
     const output = md();
     const section = output.slice(output.indexOf("## Scoring"), output.indexOf("## Gates"));
-    expect(section).toContain("| Resilience | 20 | 22.22% | 22.22 | 4.94 | 2 of 3 |");
+    expect(section).toContain("| Resilience | 20 | 25% | 22.22 | 5.56 | 2 of 3 |");
     expect(section).toContain("| Recovery | 10 | 0% | not scored | — | 0 of 0 |");
-    expect(section).toContain("Overall = 9.72 + 13.13 + 4.94 + 19.19 + 16.67 = **63.65**");
+    expect(section).toContain("| Operations | 10 | 0% | not scored | — | 0 of 0 |");
+    expect(section).toContain("Overall = 7.29 + 14.77 + 5.56 + 21.59 + 12.5 = **61.71**");
   });
 
   it("prints every gate with its result", () => {

@@ -96,6 +96,7 @@ describe("diffAssessments", () => {
       { category: "security", from: 90, to: 70, delta: -20 },
       { category: "performance", from: null, to: null, delta: null },
       { category: "recovery", from: 80, to: 80, delta: 0 },
+      { category: "operations", from: null, to: null, delta: null },
     ]);
   });
 
@@ -180,7 +181,7 @@ describe("diffAssessments", () => {
       ["improved", "dependencyFailureHandled"],
       ["applicability", "backupsRecent"],
     ]);
-    expect(d.overall.delta).toBe(6.36);
+    expect(d.overall.delta).toBe(8.3);
     expect(d.verdict.change).toBe("better");
   });
 

@@ -40,7 +40,7 @@ export function describeHistoryStoreContract(backend: string, harness: StoreHarn
         expect((await store.list())[0]).toMatchObject({
           runId: sample.runId,
           verdict: "NOT READY",
-          overall: 63.65,
+          overall: 61.71,
           coverage: 85.71,
           startedAt: "2026-03-14T09:12:03.412Z",
           durationMs: 458_495,
