@@ -24,7 +24,12 @@ stop_monitoring() {
 }
 planted=examples/fragile/config/notifications.yaml
 remove_planted() { rm -f "$planted"; rmdir examples/fragile/config 2>/dev/null || true; }
-trap 'stop_monitoring; remove_planted' EXIT
+# The sturdy shop's order database keeps its cluster in a temp folder between restarts: removed when the demo ends.
+remove_orders_db() {
+  bash examples/sturdy/scripts/orders-db.sh --remove
+  ORDERS_DB_PORT=18185 bash examples/sturdy/scripts/orders-db.sh --remove
+}
+trap 'stop_monitoring; remove_planted; remove_orders_db' EXIT
 if command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null; then
   mkdir -p .gauntlet/monitoring
   prometheus --config.file=examples/sturdy/monitoring/prometheus.yml \
@@ -62,6 +67,11 @@ export DEMO_PROXY_TOKEN
 # The sturdy shop's session cache demands a password: fresh each run too.
 DEMO_REDIS_PASSWORD="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(24).toString("hex"))')"
 export DEMO_REDIS_PASSWORD
+# And its order database (PostgreSQL) another.
+DEMO_PG_PASSWORD="$(node -e 'process.stdout.write(require("node:crypto").randomBytes(24).toString("hex"))')"
+export DEMO_PG_PASSWORD
+[ -n "$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -name initdb 2>/dev/null)" ] ||
+  echo "PostgreSQL is not installed: the sturdy shop's order database cannot start, and its backup and restore drill will say so (apt-get install postgresql)."
 command -v redis-server >/dev/null ||
   echo "redis-server is not installed: the demos' session caches cannot start and their checks will say so (apt-get install redis-server prometheus-redis-exporter)."
 
@@ -82,6 +92,8 @@ summary=()
 for variant in "${variants[@]}"; do
   out="gauntlet-out/$variant"
   echo
+  # The coverage report is made by really running the shop's tests, as a CI job would before the assessment.
+  bash "examples/$variant/scripts/coverage.sh" >/dev/null
   echo "━━ Assessing the $variant demo (examples/$variant/gauntlet.yaml) → $out"
   code=0
   "${gauntlet[@]}" assess "examples/$variant/gauntlet.yaml" --key .gauntlet/keys/gauntlet.key --out "$out" || code=$?

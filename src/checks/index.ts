@@ -11,11 +11,18 @@ import healthEndpointsRespond from "./observability/healthEndpointsRespond.js";
 import logsStructured from "./observability/logsStructured.js";
 import metricsExposed from "./observability/metricsExposed.js";
 import metricsScraped from "./observability/metricsScraped.js";
+import ciPipelineGuardsMain from "./operations/ciPipelineGuardsMain.js";
+import rollbackWithinTarget from "./operations/rollbackWithinTarget.js";
+import runbooksCoverAlerts from "./operations/runbooksCoverAlerts.js";
+import testCoverageAtLeast from "./operations/testCoverageAtLeast.js";
 import capacityFound from "./performance/capacityFound.js";
 import datastoreLatency from "./performance/datastoreLatency.js";
 import latencySloMet from "./performance/latencySloMet.js";
 import loadStagesWithinThresholds from "./performance/loadStagesWithinThresholds.js";
 import noMemoryGrowthUnderLoad from "./performance/noMemoryGrowthUnderLoad.js";
+import backupsFresh from "./recovery/backupsFresh.js";
+import recoveryPointObjectiveMet from "./recovery/recoveryPointObjectiveMet.js";
+import restoreDrillSucceeds from "./recovery/restoreDrillSucceeds.js";
 import crashRecovered from "./resilience/crashRecovered.js";
 import dependencyBlinkSurvived from "./resilience/dependencyBlinkSurvived.js";
 import dependencyLatencyTolerated from "./resilience/dependencyLatencyTolerated.js";
@@ -37,7 +44,9 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     alertRulesLoaded,
     alertRulesValid,
     alertsDelivered,
+    backupsFresh,
     capacityFound,
+    ciPipelineGuardsMain,
     codeFreeOfDangerousPatterns,
     crashRecovered,
     datastoreLatency,
@@ -58,8 +67,13 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     noSecretsInRepository,
     overloadShedGracefully,
     protectedEndpointsRequireAuth,
+    recoveryPointObjectiveMet,
     requiredEnvPresent,
+    restoreDrillSucceeds,
+    rollbackWithinTarget,
+    runbooksCoverAlerts,
     securityHeadersPresent,
+    testCoverageAtLeast,
     tlsModern,
     writesSurviveCrash,
   ]

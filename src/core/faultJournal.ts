@@ -11,6 +11,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -217,12 +218,38 @@ async function undo(entry: Entry): Promise<Omit<Leftover, "runId" | "check">> {
           detail: `stopped ${u.service}, left running by the killed run`,
         };
       }
+      case "removeScratch":
+        return removeScratch(entry.name, u);
       case "mayBeDown":
         return { what: entry.name, outcome: "manual", detail: `${u.service} may still be down: ${u.fix}` };
     }
   } catch (error) {
     return { what: entry.name, outcome: "failed", detail: `could not undo: ${(error as Error).message}` };
   }
+}
+
+/** Kills the scratch server whose pid file is in the folder (only if its command line names the folder), then removes it. */
+function removeScratch(
+  name: string,
+  u: Extract<UndoDescriptor, { kind: "removeScratch" }>,
+): Omit<Leftover, "runId" | "check"> {
+  if (!existsSync(u.dir))
+    return { what: name, outcome: "gone", detail: `${u.what} (${u.dir}) is already gone` };
+  const pid =
+    u.pidFile && existsSync(u.pidFile) ? Number(readFileSync(u.pidFile, "utf8").split("\n")[0]) : Number.NaN;
+  if (Number.isInteger(pid) && pid > 0) {
+    const where = (() => {
+      try {
+        return `${readFileSync(`/proc/${pid}/cmdline`, "utf8")}\0${readlinkSync(`/proc/${pid}/cwd`)}`;
+      } catch {
+        return "";
+      }
+    })();
+    // A pid is reused: only a process started on this folder (or working in it, as redis-server does) is the server.
+    if (where.includes(u.dir)) process.kill(pid, "SIGKILL");
+  }
+  rmSync(u.dir, { recursive: true, force: true });
+  return { what: name, outcome: "undone", detail: `removed ${u.what} left by the killed run (${u.dir})` };
 }
 
 /** Field 22 of /proc/<pid>/stat; undefined when the process does not exist (or there is no /proc). */

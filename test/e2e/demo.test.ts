@@ -1,10 +1,11 @@
 // The issue's "done when", end to end with the real binary: the demo systems are started by Gauntlet itself, assessed
 // by real checks, certified, verified, and a one-byte edit is caught. No secret reaches any file.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, runCli } from "../support/cli.js";
 
 function allFiles(dir: string): string[] {
@@ -21,12 +22,31 @@ describe("demo systems, assessed for real", () => {
     DEMO_API_TOKEN: token,
     DEMO_PROXY_TOKEN: `proxy-${randomBytes(16).toString("hex")}`,
     DEMO_REDIS_PASSWORD: `redis-${randomBytes(16).toString("hex")}`,
+    DEMO_PG_PASSWORD: `pg-${randomBytes(16).toString("hex")}`,
     PAYMENTS_API_KEY: "",
   };
+
+  // The order databases keep their clusters in temp folders between restarts; gone with the tests.
+  afterAll(() => {
+    for (const port of ["18085", "18185"]) {
+      execFileSync("bash", [path.join(ROOT, "examples/sturdy/scripts/orders-db.sh"), "--remove"], {
+        env: { ...process.env, ORDERS_DB_PORT: port },
+      });
+    }
+    rmSync(path.join(ROOT, "examples/sturdy/backups"), { recursive: true, force: true });
+    rmSync(path.join(ROOT, "examples/fragile/backups"), { recursive: true, force: true });
+    for (const variant of ["sturdy", "fragile"]) {
+      rmSync(path.join(ROOT, `examples/${variant}/coverage`), { recursive: true, force: true });
+    }
+  });
 
   beforeAll(async () => {
     const keygen = await runCli(["keygen", "--out", keys], { cwd: work });
     expect(keygen.code).toBe(0);
+    // The coverage reports come from really running each shop's tests, as demo.sh does before assessing.
+    for (const variant of ["sturdy", "fragile"]) {
+      execFileSync("bash", [path.join(ROOT, `examples/${variant}/scripts/coverage.sh`)], { stdio: "ignore" });
+    }
   });
 
   it("sturdy, no Prometheus: what can run passes, the rest is UNVERIFIED (CONDITIONAL); edits are caught", async () => {
@@ -78,6 +98,16 @@ describe("demo systems, assessed for real", () => {
       securityHeadersPresent: "WARN",
       // Only services on loopback and no https URL: nothing to judge.
       tlsModern: "NA",
+      // The order database: a backup taken now, restored in a scratch cluster with equal counts and checksums, and
+      // WAL archived every minute (RPO 60 s against 5 min).
+      backupsFresh: "PASS",
+      restoreDrillSucceeds: "PASS",
+      recoveryPointObjectiveMet: "PASS",
+      // Operations: a rollback drilled in a scratch copy of the repository, tests that cover the code, a runbook
+      // with steps for every alert.
+      rollbackWithinTarget: "PASS",
+      testCoverageAtLeast: "PASS",
+      runbooksCoverAlerts: "PASS",
     });
     expect(report.verdict.verdict).toBe("CONDITIONAL");
     expect(report.verdict.gates.find((g: { id: string }) => g.id === "no-critical-unverified").passed).toBe(
@@ -165,6 +195,14 @@ describe("demo systems, assessed for real", () => {
       status: "NA",
       messageId: "excluded",
     });
+    // A backup script that exits 0 over a truncated dump: only the restore drill shows it is useless.
+    expect(byId("restoreDrillSucceeds").findings).toContainEqual(
+      expect.objectContaining({ subject: "orders-db", status: "FAIL", messageId: "restoreFailed" }),
+    );
+    // A rollback slower than its timeout, tests that cover a sliver of the code, alerts without a runbook.
+    expect(byId("rollbackWithinTarget").status).toBe("FAIL");
+    expect(byId("testCoverageAtLeast").status).toBe("FAIL");
+    expect(byId("runbooksCoverAlerts").status).toBe("FAIL");
     expect(report.verdict.verdict).toBe("NOT READY");
     // A genuine NOT READY certificate verifies, but fails a gate that requires CERTIFIED.
     const cert = path.join(out, "certificate.dsse.json");
@@ -182,7 +220,7 @@ describe("demo systems, assessed for real", () => {
       ...allFiles(path.join(work, "fragile")),
     ];
     expect(files.length).toBeGreaterThan(10);
-    const secrets = [token, env.DEMO_PROXY_TOKEN, env.DEMO_REDIS_PASSWORD];
+    const secrets = [token, env.DEMO_PROXY_TOKEN, env.DEMO_REDIS_PASSWORD, env.DEMO_PG_PASSWORD];
     const leaks = files.filter((f) => {
       const bytes = readFileSync(f);
       return secrets.some((s) => bytes.includes(s) || bytes.includes(Buffer.from(s).toString("base64")));
@@ -204,6 +242,7 @@ describe("re-rendering, re-running and the editor schema", () => {
     DEMO_API_TOKEN: `tok-${randomBytes(12).toString("hex")}`,
     DEMO_PROXY_TOKEN: `proxy-${randomBytes(16).toString("hex")}`,
     DEMO_REDIS_PASSWORD: `redis-${randomBytes(16).toString("hex")}`,
+    DEMO_PG_PASSWORD: `pg-${randomBytes(16).toString("hex")}`,
   };
   const spec = path.join(ROOT, "examples/sturdy/gauntlet.yaml");
 

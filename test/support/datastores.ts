@@ -2,7 +2,16 @@
 // data in a temp folder, stopped and removed by the cleanup it registers (also when the test fails). Tests that
 // restart, kill or freeze a store use these, never the shared ones.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -34,6 +43,8 @@ export interface RedisOptions {
   password?: string;
   /** aof: every write fsynced to the append-only file; rdb: snapshots only; none: memory only (a cache). */
   persistence?: "aof" | "rdb" | "none";
+  /** More arguments, after those (later ones win: `--appendfsync everysec`, `--save 900 1`); one word each. */
+  args?: string[];
 }
 
 export interface RunningRedis {
@@ -62,6 +73,7 @@ export function redisArgs(port: number, dir: string, options: RedisOptions = {})
     persistence === "aof" ? "yes" : "no",
     ...(persistence === "aof" ? ["--appendfsync", "always"] : []),
     ...(options.password ? ["--requirepass", options.password] : []),
+    ...(options.args ?? []),
   ];
 }
 
@@ -102,6 +114,11 @@ export interface PostgresOptions {
   /** trust: no password; scram: password required (the superuser's is `password`). */
   auth?: "trust" | "scram";
   password?: string;
+  /**
+   * Server settings appended to postgresql.conf after initdb (e.g. archive_mode), given the cluster's own folder
+   * (owned by the server's user, removed by the cleanup) for the files they name.
+   */
+  settings?: (dir: string) => Record<string, string>;
 }
 
 export interface RunningPostgres {
@@ -171,6 +188,9 @@ export async function startPostgres(
     { timeout: 60_000 },
   );
   rmSync(pwfile);
+  const settings = options.settings?.(dir) ?? {};
+  const lines = Object.entries(settings).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'\n`);
+  if (lines.length > 0) appendFileSync(path.join(data, "postgresql.conf"), lines.join(""));
   const start = as(
     `${bin}/pg_ctl -D ${data} -w -t 30 -l ${dir}/server.log start -o "-c listen_addresses=127.0.0.1 -p ${port} -k ${socketDir}"`,
   );

@@ -1,5 +1,6 @@
 // Are the deploy scripts present, executable, syntactically valid and free of ShellCheck errors? A script that fails
 // to parse only fails on the day of the deploy; this finds it first. Lint without shellcheck is UNVERIFIED, not clean.
+// The rollback script `operations.rollback.command` names is linted the same way: it runs on the worst day of all.
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import {
@@ -9,7 +10,9 @@ import {
   type Measurement,
   notApplicable,
 } from "../../core/types.js";
+import { scriptOfCommand } from "../../engines/shell/commandScript.js";
 import { type RunResult, runCommand, which } from "../../engines/shell/run.js";
+import type { Spec } from "../../spec/schema.js";
 
 const TOOL_TIMEOUT_MS = 20_000;
 const SHELLS = new Set(["sh", "bash", "dash", "ksh", "ash"]);
@@ -65,6 +68,8 @@ export type LintRun =
 export interface ScriptObservation {
   /** The path as the spec names it, relative to the spec folder. */
   file: string;
+  /** Where the spec names it; a script named in both is listed once, as a deployment script. */
+  from?: "deployment.scripts" | "operations.rollback";
   evidence: string;
   exists: boolean;
   /** Why the script could not be inspected: ENOENT, ENOTFILE (a folder…) or another errno code. */
@@ -90,7 +95,7 @@ export default defineCheck<DeployScriptsObservation>({
     destructive: false,
     title: "Deploy scripts are valid",
     objective:
-      "Every deployment script exists, is executable, parses with bash -n and has no ShellCheck errors or warnings.",
+      "Every deployment script, and the rollback script operations.rollback runs, exists, is executable, parses with bash -n and has no ShellCheck errors or warnings.",
     remediation: {
       effort: "low",
       text: "Fix {{file}}: make it executable (chmod +x), correct the syntax error bash -n reports, and resolve the ShellCheck findings (see https://www.shellcheck.net/wiki/ for each SC code).",
@@ -115,15 +120,17 @@ export default defineCheck<DeployScriptsObservation>({
   },
 
   applies(spec) {
-    return spec.deployment?.scripts?.length ? true : notApplicable("deployment.scripts lists no script");
+    return scriptsOf(spec, ".").length > 0
+      ? true
+      : notApplicable("deployment.scripts lists no script and operations.rollback runs none");
   },
 
   async observe(ctx) {
     const tools = await findTools(ctx);
     const observation: DeployScriptsObservation = { scripts: [] };
-    for (const script of ctx.spec.deployment?.scripts ?? []) {
+    for (const { script, from } of scriptsOf(ctx.spec, ctx.specDir)) {
       ctx.signal.throwIfAborted();
-      observation.scripts.push(await inspectScript(ctx, script, tools));
+      observation.scripts.push({ ...(await inspectScript(ctx, script, tools)), from });
       ctx.keepPartial(observation);
     }
     return observation;
@@ -133,6 +140,22 @@ export default defineCheck<DeployScriptsObservation>({
     return observation.scripts.flatMap(judgeScript);
   },
 });
+
+/** deployment.scripts, then the rollback's script unless it is one of them (the same file, however it is written). */
+function scriptsOf(
+  spec: Spec,
+  specDir: string,
+): { script: string; from: NonNullable<ScriptObservation["from"]> }[] {
+  const scripts: { script: string; from: NonNullable<ScriptObservation["from"]> }[] = (
+    spec.deployment?.scripts ?? []
+  ).map((script) => ({ script, from: "deployment.scripts" }));
+  const rollback = spec.operations?.rollback ? scriptOfCommand(spec.operations.rollback.command) : null;
+  const same = (a: string, b: string) => path.resolve(specDir, a) === path.resolve(specDir, b);
+  if (rollback && !scripts.some(({ script }) => same(script, rollback))) {
+    scripts.push({ script: rollback, from: "operations.rollback" });
+  }
+  return scripts;
+}
 
 /** A tool's time limit: its own bound, or what is left before the check's deadline when that is sooner. */
 function toolTimeout(ctx: CheckContext): number {
@@ -278,7 +301,7 @@ function judgeScript(script: ScriptObservation): FindingInput[] {
         "notShell",
         `${file} is a ${script.interpreter} script; only sh and bash scripts are checked`,
         {
-          toVerify: `validate ${file} with ${script.interpreter}'s own tools, or list only shell scripts in deployment.scripts`,
+          toVerify: `validate ${file} with ${script.interpreter}'s own tools${script.from === "operations.rollback" ? "" : ", or list only shell scripts in deployment.scripts"}`,
         },
       ),
     );

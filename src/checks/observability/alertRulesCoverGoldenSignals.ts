@@ -5,7 +5,6 @@
 // redis_connected_clients / redis_config_maxclients, …), and latency only when its exporter exposes a latency family:
 // the check reads each datastore's metrics endpoint once to know, and says latency could not be judged when it cannot.
 // How an alert is matched to a service and a signal is in src/engines/prometheus/goldenSignals.ts.
-import { access } from "node:fs/promises";
 import path from "node:path";
 import { type CheckContext, defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
 import { metricsUrl } from "../../engines/http/serviceUrls.js";
@@ -25,6 +24,7 @@ import {
   type ServiceInfo,
 } from "../../engines/prometheus/goldenSignals.js";
 import { allRules, loadRuleSet, type RuleDefinition } from "../../engines/prometheus/ruleFiles.js";
+import { locateRunbook } from "../../engines/runbooks/locate.js";
 import { jobOf } from "../../spec/kinds.js";
 import type { Service, Spec } from "../../spec/schema.js";
 
@@ -398,7 +398,7 @@ async function defectsOf(
   if (!rule.for || /^0+(ms|s|m|h)?$/.test(rule.for)) defects.push("a for: duration");
   if (!rule.labels.severity) defects.push("a severity label");
   if (!rule.annotations.summary) defects.push("a summary annotation");
-  if (!(await hasRunbook(rule, specDir, runbookDir))) {
+  if ((await locateRunbook(rule.name, rule.annotations, specDir, runbookDir)).kind === "missing") {
     defects.push(
       runbookDir
         ? `a runbook_url or a runbook file ${rule.name}.md in ${path.relative(specDir, runbookDir) || "."}`
@@ -406,40 +406,4 @@ async function defectsOf(
     );
   }
   return defects;
-}
-
-async function hasRunbook(
-  rule: RuleDefinition,
-  specDir: string,
-  runbookDir: string | null,
-): Promise<boolean> {
-  const url = rule.annotations.runbook_url ?? rule.annotations.runbook;
-  if (url) {
-    // An http(s) link is taken as given (fetching a wiki would need its credentials); a path must exist.
-    if (/^https?:\/\//i.test(url)) return true;
-    const local = url.startsWith("file://")
-      ? new URL(url).pathname
-      : path.resolve(runbookDir ?? specDir, url);
-    if (await exists(local)) return true;
-    if (await exists(path.resolve(specDir, url))) return true;
-    return false;
-  }
-  if (!runbookDir) return false;
-  const kebab = rule.name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
-  const names = [rule.name, rule.name.toLowerCase(), kebab, kebab.replace(/-/g, "_")];
-  for (const name of names) {
-    for (const ext of [".md", ".markdown", ".txt", ".adoc", ".rst"]) {
-      if (await exists(path.join(runbookDir, `${name}${ext}`))) return true;
-    }
-  }
-  return false;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

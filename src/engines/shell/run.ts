@@ -18,6 +18,8 @@ export interface RunOptions {
   /** Written to stdin, which is then closed. Without it stdin is /dev/null. */
   input?: string;
   killGraceMs?: number;
+  /** Called with the child's pid once it started: also its process group's id (the child leads its own group). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface RunResult {
@@ -58,6 +60,7 @@ export function runCommand(command: string, args: string[], options: RunOptions 
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       windowsHide: true,
     });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const out = captureStream(maxBytes);
     const err = captureStream(maxBytes);
     child.stdout?.on("data", out.push);

@@ -14,13 +14,24 @@ describe("deployScriptsValid meta", () => {
     expect(check.meta.remediation.text).toContain("{{file}}");
   });
 
-  it("applies only when deployment.scripts lists a script", () => {
+  it("applies when deployment.scripts lists a script or operations.rollback runs one", () => {
     const opts = { allowDestructive: false };
-    const spec = (deployment?: unknown) =>
-      specSchema.parse({ version: 1, system: { name: "t" }, deployment });
+    const spec = (deployment?: unknown, rollback?: string) =>
+      specSchema.parse({
+        version: 1,
+        system: { name: "t" },
+        deployment,
+        ...(rollback ? { operations: { rollback: { command: rollback } } } : {}),
+      });
     expect(check.applies(spec(), opts)).toMatchObject({ applies: false });
     expect(check.applies(spec({ scripts: [] }), opts)).toMatchObject({ applies: false });
     expect(check.applies(spec({ scripts: ["deploy.sh"] }), opts)).toBe(true);
+    expect(check.applies(spec(undefined, "./scripts/rollback.sh"), opts)).toBe(true);
+    expect(check.applies(spec(undefined, "bash scripts/rollback.sh --to previous"), opts)).toBe(true);
+    // A program found on PATH is not a file of the repository.
+    expect(check.applies(spec(undefined, "kubectl rollout undo deployment/api"), opts)).toMatchObject({
+      applies: false,
+    });
   });
 });
 
@@ -71,6 +82,40 @@ describe("deployScriptsValid run", () => {
       status: "PASS",
       messageId: "parses",
     });
+  });
+
+  it("lints the rollback script operations.rollback runs, once when deployment.scripts lists it too", async () => {
+    const { ctx } = makeCheckContext({
+      deployment: { scripts: ["scripts/deploy.sh", "scripts/../scripts/rollback.sh"] },
+      operations: { rollback: { command: "./scripts/rollback.sh", timeout: "60s" } },
+    });
+    mkdirSync(path.join(ctx.specDir, "scripts"));
+    for (const name of ["deploy.sh", "rollback.sh"]) {
+      writeFileSync(path.join(ctx.specDir, "scripts", name), "#!/bin/sh\necho ok\n", { mode: 0o755 });
+    }
+    const seen = await check.observe(ctx);
+    expect(seen.scripts.map((s) => [s.file, s.from])).toEqual([
+      ["scripts/deploy.sh", "deployment.scripts"],
+      ["scripts/rollback.sh", "deployment.scripts"],
+    ]);
+
+    const only = makeCheckContext({
+      operations: { rollback: { command: "bash -e scripts/undo.sh previous", timeout: "60s" } },
+    });
+    mkdirSync(path.join(only.ctx.specDir, "scripts"));
+    writeFileSync(path.join(only.ctx.specDir, "scripts/undo.sh"), "#!/bin/bash\nif [ 1; then\n", {
+      mode: 0o755,
+    });
+    const findings = await check.run(only.ctx);
+    expect(findings.find((f) => f.data?.part === "syntax")).toMatchObject({
+      subject: "scripts/undo.sh",
+      status: "FAIL",
+      messageId: "syntaxError",
+    });
+    const observed = await check.observe(only.ctx);
+    expect(observed.scripts.map((s) => [s.file, s.from])).toEqual([
+      ["scripts/undo.sh", "operations.rollback"],
+    ]);
   });
 
   it("keeps what it saw of each script, so a timeout still judges the scripts already inspected", async () => {

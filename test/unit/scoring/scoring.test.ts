@@ -35,7 +35,15 @@ function scoring(overrides: Record<string, unknown> = {}) {
   return specSchema.parse({ version: 1, system: { name: "s" }, scoring: overrides }).scoring;
 }
 
-const EQUAL = { deployment: 1, observability: 1, resilience: 1, security: 1, performance: 1, recovery: 1, operations: 1 };
+const EQUAL = {
+  deployment: 1,
+  observability: 1,
+  resilience: 1,
+  security: 1,
+  performance: 1,
+  recovery: 1,
+  operations: 1,
+};
 
 describe("scoreChecks", () => {
   const cases: { name: string; checks: CheckResult[]; category: Category; score: number | null }[] = [
@@ -85,7 +93,15 @@ describe("scoreChecks", () => {
   it("renormalises category weights over scored categories", () => {
     const scores = scoreChecks(
       [check("a", "security", "high", "PASS"), check("b", "deployment", "high", "FAIL")],
-      { deployment: 15, observability: 20, resilience: 20, security: 20, performance: 15, recovery: 10, operations: 0 },
+      {
+        deployment: 15,
+        observability: 20,
+        resilience: 20,
+        security: 20,
+        performance: 15,
+        recovery: 10,
+        operations: 0,
+      },
     );
     // security 100 × 20/35 + deployment 0 × 15/35
     expect(scores.overall).toBe(57.14);
