@@ -463,5 +463,10 @@ ${results.sizes.map(rounds).join("\n")}
 ${checksumTable}`;
 await mkdir(args.out, { recursive: true });
 await writeFile(path.join(args.out, "RESULTS.md"), md);
-await writeFile(path.join(args.out, "results.json"), `${JSON.stringify({ command, ...results }, null, 2)}\n`);
+// Arrays of plain values on one line, as the repository's formatter (Biome) writes them.
+const json = JSON.stringify({ command, ...results }, null, 2).replace(
+  /\[\n\s*([^[\]{}]*?)\n\s*\]/g,
+  (_, items) => `[${items.split(/,\n\s*/).join(", ")}]`,
+);
+await writeFile(path.join(args.out, "results.json"), `${json}\n`);
 console.log(`wrote ${path.relative(process.cwd(), path.join(args.out, "RESULTS.md"))} and results.json`);

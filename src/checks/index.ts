@@ -1,6 +1,7 @@
 // The check registry: one import and one line per check, sorted by id. The file name of each check is its id; a
 // meta-test (test/unit/checks/registry.test.ts) fails when a check lacks a test file or a docs/checks.md line.
 import type { Check } from "../core/types.js";
+import deploymentRepeatable from "./deployment/deploymentRepeatable.js";
 import deployScriptsValid from "./deployment/deployScriptsValid.js";
 import requiredEnvPresent from "./deployment/requiredEnvPresent.js";
 import alertRulesCoverGoldenSignals from "./observability/alertRulesCoverGoldenSignals.js";
@@ -55,6 +56,7 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     dependencyBlinkSurvived,
     dependencyLatencyTolerated,
     dependencyOutageDegradesGracefully,
+    deploymentRepeatable,
     deployScriptsValid,
     healthEndpointsRespond,
     internalServicesNotExposed,

@@ -3,8 +3,6 @@
 // with a minimal environment and its own process group, and timed against `timeout`. With `safe: true` it runs
 // against the system itself, in the repository. The copy never stops a command from reaching beyond it (an absolute
 // path, a remote API): only the repository and HOME are kept from it.
-import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import {
   type CheckContext,
@@ -13,44 +11,27 @@ import {
   type Measurement,
   notApplicable,
 } from "../../core/types.js";
-import { isInside, toPosix } from "../../engines/files/glob.js";
-import { makeScratchCopy, type ScratchCopy, ScratchCopyError } from "../../engines/files/scratchCopy.js";
+import { toPosix } from "../../engines/files/glob.js";
 import { scriptOfCommand } from "../../engines/shell/commandScript.js";
-import { runCommand } from "../../engines/shell/run.js";
+import {
+  DRILL_SHELL,
+  DRILL_WIND_DOWN_MS,
+  type DrillRun,
+  drillEnvironment,
+  inScratchCopy,
+  type LeftoverSweep,
+  runDrillCommand,
+  type ScratchSummary,
+  type SetupError,
+  scratchSetupFix,
+} from "../../engines/shell/scratchDrill.js";
 import type { Spec } from "../../spec/schema.js";
 import { formatDuration } from "../../spec/units.js";
 
-const SHELL = "/bin/sh";
-const TAIL_LINES = 40;
-/** Per stream: the tail is read from what was kept, so keep a lot before dropping the rest. */
-const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
-const KILL_GRACE_MS = 5_000;
-/** Left of the check's own limit for the copy's removal and the evidence, after the command is ended. */
-const WIND_DOWN_MS = 30_000;
+const SHELL = DRILL_SHELL;
+const WIND_DOWN_MS = DRILL_WIND_DOWN_MS;
 
-export interface RollbackRun {
-  /** The folder the command ran in, relative to the copy's root ("." for its top), or the spec folder (system). */
-  cwd: string;
-  /** The limit applied: the spec's timeout, or less when the check's own limit is sooner. */
-  limitMs: number;
-  /** The limit applied was the check's, not the spec's: an overrun then proves nothing. */
-  limitedByCheck: boolean;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  durationMs: number;
-  spawnError?: { code: string; message: string };
-  stdoutBytes: number;
-  stderrBytes: number;
-  truncated: boolean;
-  /** Last lines of each stream, redacted. */
-  stdoutTail: string[];
-  stderrTail: string[];
-  /** After it exited by itself: processes it started in its group were still running (ended then, in a scratch run). */
-  leftRunning: boolean;
-  stdout: string;
-  stderr: string;
-}
+export type RollbackRun = DrillRun;
 
 export interface RollbackObservation {
   /** operations.rollback as the spec declares it, or null. */
@@ -62,10 +43,12 @@ export interface RollbackObservation {
   mode: "scratch" | "system";
   /** Whether destructive checks were allowed (a run against the system needs it). */
   consent: boolean;
-  scratch?: Omit<ScratchCopy, "root" | "source"> & { source: string };
+  scratch?: ScratchSummary;
   /** Why no scratch copy (or no run in it) could be made. */
-  setupError?: { code: string; message: string };
+  setupError?: SetupError;
   run?: RollbackRun;
+  /** What the scratch run left running, ended after it. */
+  leftovers?: LeftoverSweep;
   evidence: string;
 }
 
@@ -155,70 +138,25 @@ async function runInScratchCopy(
   command: string,
   timeoutMs: number,
 ): Promise<Omit<RollbackObservation, "evidence">> {
-  const repoDir = path.resolve(ctx.specDir, ctx.spec.system.repo);
-  if (!(await stat(repoDir).catch(() => null))?.isDirectory()) {
-    return setupFailed(
-      base,
-      "repoMissing",
-      `system.repo (${ctx.spec.system.repo}) is not a folder: ${repoDir}`,
-    );
-  }
-  // The folder is the check's from the start: whatever happens next (abort, Ctrl-C, an error), it is removed.
-  const folder = await mkdtemp(path.join(tmpdir(), "gauntlet-rollback-"));
-  // Journalled too, so a run that is killed outright has the copy removed by the next one.
-  const removal = ctx.rollbacks.add(
-    "remove the rollback's scratch copy",
-    () => rm(folder, { recursive: true, force: true, maxRetries: 3 }),
-    { kind: "removeScratch", dir: folder, what: "a rollback drill's scratch copy of the repository" },
+  const outcome = await inScratchCopy(
+    ctx,
+    { prefix: "rollback", what: "a rollback drill's scratch copy of the repository" },
+    async (site) => {
+      const run = await site.run(command, timeoutMs);
+      const leftovers = await site.stopLeftovers();
+      // Processes still there after it exited by itself (also those that left its group) are what it left running.
+      if (!run.timedOut && leftovers.count > 0) run.leftRunning = true;
+      return { run, leftovers };
+    },
   );
-  try {
-    let copy: ScratchCopy;
-    try {
-      copy = await makeScratchCopy(repoDir, folder, { signal: ctx.signal });
-    } catch (error) {
-      if (!(error instanceof ScratchCopyError)) throw error;
-      return setupFailed(base, error.code, error.message);
-    }
-    const { root, source, ...rest } = copy;
-    const scratch = { ...rest, source: toPosix(path.relative(ctx.specDir, source)) || "." };
-    ctx.log.info(
-      `scratch copy (${copy.method}) of ${source}: ${copy.files} file(s), ${copy.skippedCount} left out, in ${copy.durationMs} ms`,
-    );
-    if (!isInside(source, ctx.specDir)) {
-      return {
-        ...setupFailed(
-          base,
-          "specOutside",
-          `the spec folder ${ctx.specDir} is not inside the repository ${source}: the command's folder has no place in the copy`,
-        ),
-        scratch,
-      };
-    }
-    const relative = toPosix(path.relative(source, ctx.specDir)) || ".";
-    if (!(await stat(path.join(root, relative)).catch(() => null))?.isDirectory()) {
-      return {
-        ...setupFailed(
-          base,
-          "specNotCopied",
-          `the spec folder (${relative} in the repository) is not in the copy: it is ignored (.gitignore) or left out`,
-        ),
-        scratch,
-      };
-    }
-    const home = path.join(folder, "home");
-    const temp = path.join(folder, "tmp");
-    await mkdir(home);
-    await mkdir(temp);
-    const run = await runRollback(ctx, command, timeoutMs, {
-      cwd: path.join(root, relative),
-      shownCwd: relative,
-      env: environment(ctx, { HOME: home, TMPDIR: temp }),
-      sweep: true,
-    });
-    return { ...base, scratch, run };
-  } finally {
-    await removal.runNow();
+  if ("setupError" in outcome) {
+    return {
+      ...base,
+      ...(outcome.scratch ? { scratch: outcome.scratch } : {}),
+      setupError: outcome.setupError,
+    };
   }
+  return { ...base, scratch: outcome.scratch, ...outcome.value };
 }
 
 async function runAgainstSystem(
@@ -228,118 +166,17 @@ async function runAgainstSystem(
   timeoutMs: number,
 ): Promise<Omit<RollbackObservation, "evidence">> {
   const home = ctx.env.HOME ?? process.env.HOME;
-  const run = await runRollback(ctx, command, timeoutMs, {
+  // Against the system, what it leaves running may be the release it started: never ended by Gauntlet.
+  const run = await runDrillCommand(ctx, command, timeoutMs, {
     cwd: ctx.specDir,
     shownCwd: ".",
-    env: environment(ctx, home ? { HOME: home } : {}),
-    // Against the system, what it leaves running may be the release it started: never ended by Gauntlet.
-    sweep: false,
+    env: drillEnvironment(ctx, home ? { HOME: home } : {}),
   });
   return { ...base, run };
 }
 
-/** PATH, LANG and the spec's required variables (not Gauntlet's own), plus `extra`; nothing else of this process. */
-function environment(ctx: CheckContext, extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: ctx.env.PATH ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-    LANG: ctx.env.LANG ?? "C.UTF-8",
-  };
-  for (const name of ctx.spec.deployment?.env?.required ?? []) {
-    const value = ctx.env[name];
-    if (value !== undefined && !name.startsWith("GAUNTLET_")) env[name] = value;
-  }
-  return { ...env, ...extra };
-}
-
-async function runRollback(
-  ctx: CheckContext,
-  command: string,
-  timeoutMs: number,
-  options: { cwd: string; shownCwd: string; env: NodeJS.ProcessEnv; sweep: boolean },
-): Promise<RollbackRun> {
-  const budget = Math.max(1_000, ctx.deadline - Date.now() - WIND_DOWN_MS - KILL_GRACE_MS);
-  const limitMs = Math.min(timeoutMs, budget);
-  let group: number | undefined;
-  ctx.log.info(`running the rollback in ${options.shownCwd} (limit ${formatDuration(limitMs)}): ${command}`);
-  try {
-    const result = await runCommand(SHELL, ["-c", command], {
-      cwd: options.cwd,
-      env: options.env,
-      timeoutMs: limitMs,
-      signal: ctx.signal,
-      killGraceMs: KILL_GRACE_MS,
-      maxOutputBytes: MAX_OUTPUT_BYTES,
-      onSpawn: (pid) => {
-        group = pid;
-      },
-    });
-    // After an overrun its processes are still dying: only one that exited by itself can be said to leave some behind.
-    const leftRunning = !result.timedOut && group !== undefined && groupAlive(group);
-    if (leftRunning && options.sweep) endGroup(group!);
-    const stdout = ctx.secrets.redact(result.stdout);
-    const stderr = ctx.secrets.redact(result.stderr);
-    return {
-      cwd: options.shownCwd,
-      limitMs,
-      limitedByCheck: limitMs < timeoutMs,
-      exitCode: result.exitCode,
-      signal: result.signal,
-      timedOut: result.timedOut,
-      durationMs: Math.round(result.durationMs),
-      ...(result.spawnError ? { spawnError: result.spawnError } : {}),
-      stdoutBytes: result.stdoutBytes,
-      stderrBytes: result.stderrBytes,
-      truncated: result.truncated,
-      stdoutTail: tail(stdout),
-      stderrTail: tail(stderr),
-      leftRunning,
-      stdout: await ctx.evidence.write("stdout.txt", stdout),
-      stderr: await ctx.evidence.write("stderr.txt", stderr),
-    };
-  } finally {
-    // Aborted or not, nothing of a scratch run outlives it (runCommand has ended the group's leader by now).
-    if (options.sweep && group !== undefined && groupAlive(group)) endGroup(group);
-  }
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function endGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
-function tail(text: string): string[] {
-  const lines = text.replace(/\n$/, "").split("\n");
-  return text.length === 0 ? [] : lines.slice(-TAIL_LINES);
-}
-
-function setupFailed(
-  base: Omit<RollbackObservation, "evidence">,
-  code: string,
-  message: string,
-): Omit<RollbackObservation, "evidence"> {
-  return { ...base, setupError: { code, message } };
-}
-
-const SETUP_FIXES: Record<string, string> = {
-  specOutside:
-    "keep gauntlet.yaml inside the repository that system.repo names, so the command's folder exists in the copy",
-  specNotCopied: "keep gauntlet.yaml in a folder of the repository that .gitignore does not leave out",
-  repoMissing: "point system.repo (relative to the spec folder) at the repository",
-  default:
-    "make the repository copyable (readable by git, uncommitted changes under 1 GiB), or mark the rollback `safe: true` to run it against the system",
-};
+const SETUP_FALLBACK =
+  "make the repository copyable (readable by git, uncommitted changes under 1 GiB), or mark the rollback `safe: true` to run it against the system";
 
 function judgeRollback(o: RollbackObservation): FindingInput {
   const subject = "operations.rollback";
@@ -385,7 +222,7 @@ function judgeRollback(o: RollbackObservation): FindingInput {
   if (o.setupError) {
     return finding("UNVERIFIED", "scratchUnavailable", `the rollback was not run: ${o.setupError.message}`, {
       data: { reason: o.setupError.code },
-      toVerify: SETUP_FIXES[o.setupError.code] ?? SETUP_FIXES.default!,
+      toVerify: scratchSetupFix(o.setupError.code, SETUP_FALLBACK),
     });
   }
   const run = o.run!;

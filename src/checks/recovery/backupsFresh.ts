@@ -60,6 +60,7 @@ export default defineCheck<BackupsFreshObservation>({
       noBackupDeclared: "a durable datastore has no entry in recovery.backups",
       commandFailed: "the backup command exited non-zero, was killed or could not start",
       commandTimedOut: "the backup command did not finish within its timeout",
+      toolMissing: "the backup command could not run here: a program it calls is not installed (exit 127)",
       noArtifact: "no file matches the backup's path",
       notWritten: "the backup command succeeded but wrote no new file matching path",
       empty: "the newest backup artifact is empty",
@@ -129,6 +130,20 @@ export default defineCheck<BackupsFreshObservation>({
 function judgeBackup(b: BackupObservation): FindingInput {
   const base = { subject: b.service, evidence: [b.evidence] };
   const fixRun = `make \`${b.run?.command}\` succeed (run it by hand from ${b.run?.cwd})`;
+  if (b.run && b.run.exitCode === 127) {
+    // The shell's "command not found": the backup may work where it is scheduled, it cannot run where Gauntlet runs.
+    return {
+      ...base,
+      status: "UNVERIFIED",
+      messageId: "toolMissing",
+      message: `the backup of ${b.service} (\`${b.run.command}\`) could not run here: ${b.run.stderrTail || "a program it calls was not found"}`,
+      data: {
+        service: b.service,
+        fix: "install what the backup command calls (e.g. apt-get install postgresql-client) where Gauntlet runs",
+      },
+      toVerify: "the programs the backup command calls, installed where Gauntlet runs",
+    };
+  }
   if (b.run && !backupSucceeded(b.run)) {
     const how = b.run.timedOut
       ? `did not finish within its timeout (${formatDuration(b.run.durationMs)})`

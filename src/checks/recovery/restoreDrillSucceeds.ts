@@ -34,7 +34,10 @@ export interface DrillObservation {
   limitMs?: number;
   limitFrom?: string;
   /** Why no drill ran. */
-  skipped?: { reason: "noBackup" | "noArtifact" | "wrongFormat" | "noBuiltInRestore"; detail: string };
+  skipped?: {
+    reason: "noBackup" | "noArtifact" | "wrongFormat" | "noBuiltInRestore" | "backupCannotRun";
+    detail: string;
+  };
   artifact?: Pick<Artifact, "display" | "bytes" | "mtimeMs" | "kind">;
   format?: DumpFormat;
   /** The artifact's age when the drill began. */
@@ -130,7 +133,12 @@ export default defineCheck<RestoreDrillObservation>({
         const run: BackupRun | null = await takeBackup(ctx, index);
         const search = await newestArtifact(ctx.specDir, backups[index]!.path);
         const artifact = search.newest;
-        if (!artifact || artifact.bytes === 0) {
+        if (run?.exitCode === 127 && (!artifact || artifact.bytes === 0)) {
+          item.skipped = {
+            reason: "backupCannotRun",
+            detail: `its backup command could not run here (a program it calls is not installed): ${run.stderrTail}`,
+          };
+        } else if (!artifact || artifact.bytes === 0) {
           item.skipped = {
             reason: "noArtifact",
             detail: artifact
@@ -224,6 +232,18 @@ function judgeDrill(d: DrillObservation): FindingInput[] {
             `the backup of ${d.service} (${d.kind}) cannot be restored: ${d.skipped.detail}`,
             `back ${d.service} up with its own tool (pg_dump -Fc, or Redis's RDB/AOF)`,
           ),
+        ];
+      case "backupCannotRun":
+        return [
+          {
+            ...finding(
+              "UNVERIFIED",
+              "toolMissing",
+              `no backup of ${d.service} to drill: ${d.skipped.detail}`,
+              "install what the backup command calls (e.g. apt-get install postgresql) where Gauntlet runs",
+            ),
+            toVerify: "the backup's programs (and PostgreSQL's for the drill), installed where Gauntlet runs",
+          },
         ];
       case "noBuiltInRestore":
         return [

@@ -17,6 +17,7 @@ import {
   type ComposeFile,
   type ComposeService,
   hostIpScope,
+  isInternalComposeService,
   type PublishedPort,
   readComposeFile,
 } from "../../engines/compose/publishedPorts.js";
@@ -502,15 +503,11 @@ async function observeCompose(ctx: CheckContext): Promise<ComposeObservation | u
   return observation;
 }
 
-/** The compose services this check judges: a datastore by kind, or one the spec marks exposure: internal. */
-function judgedComposeService(
-  service: ComposeService,
-  spec: { services: Record<string, { exposure?: string }> },
-) {
-  const declared = spec.services[service.name];
-  if (declared?.exposure === "public") return false;
-  return declared?.exposure === "internal" || (service.kind !== undefined && isDatastoreKind(service.kind));
-}
+/**
+ * The compose services this check judges: a datastore by kind, or one the spec marks exposure: internal. The same
+ * predicate tells composeServicesHardened to leave their published ports and host networking to this check.
+ */
+const judgedComposeService = isInternalComposeService;
 
 function judgeCompose(
   compose: ComposeObservation,

@@ -3,7 +3,7 @@
 // in the host firewall — so a datastore published that way is reachable by anyone who can reach the machine.
 import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
-import type { Kind } from "../../spec/kinds.js";
+import { isDatastoreKind, type Kind } from "../../spec/kinds.js";
 
 export interface PublishedPort {
   /** The compose service that publishes the port. */
@@ -63,6 +63,25 @@ const PORT_KINDS: Readonly<Record<string, Kind>> = {
   "9092": "kafka",
   "5672": "rabbitmq",
 };
+
+/** The datastore a container port ("6379/tcp", "5432") conventionally belongs to. */
+export function kindOfPort(target: string): Kind | undefined {
+  return PORT_KINDS[target.split("/")[0]!.split("-")[0]!];
+}
+
+/**
+ * Whether a compose service's exposure is judged by internalServicesNotExposed (which owns "internal service or
+ * datastore published on every interface" and "network_mode: host" for them): one the spec marks internal, or a
+ * datastore by kind that the spec does not mark public.
+ */
+export function isInternalComposeService(
+  service: { name: string; kind?: Kind },
+  spec: { services: Record<string, { exposure?: string }> },
+): boolean {
+  const declared = spec.services[service.name];
+  if (declared?.exposure === "public") return false;
+  return declared?.exposure === "internal" || (service.kind !== undefined && isDatastoreKind(service.kind));
+}
 
 export function kindOfImage(image: string | undefined): Kind | undefined {
   if (!image) return undefined;

@@ -346,7 +346,7 @@ describe("ciPipelineGuardsMain on the demos", () => {
       "ok.sturdy-demo",
     );
     expect(verdicts(findings)).toEqual([["main", "PASS", "guardsMain"]]);
-    expect(findings[0]!.message).toContain("bash .ci/run");
+    expect(findings[0]!.message).toContain("node --test examples/sturdy/services/services.test.mjs");
   });
 
   it("fails the fragile shop's pipeline: tests only on tags, and allowed to fail", async () => {

@@ -12,8 +12,10 @@ import { makeCheckContext } from "../../support/checkContext.js";
 import { cleanupAfterEach } from "../../support/cleanups.js";
 import { type RunningRedis, startRedis } from "../../support/datastores.js";
 import { recordObservation } from "../../support/judgeFixtures.js";
+import { ownTmpdir } from "../../support/ownTmpdir.js";
 
 const onCleanup = cleanupAfterEach();
+ownTmpdir("drill-redis");
 const PASSWORD = "drill-redis-pw";
 
 async function sessions(): Promise<RunningRedis> {

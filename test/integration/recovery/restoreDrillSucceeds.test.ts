@@ -14,8 +14,10 @@ import { makeCheckContext } from "../../support/checkContext.js";
 import { cleanupAfterEach } from "../../support/cleanups.js";
 import { psql, type RunningPostgres, startPostgres } from "../../support/datastores.js";
 import { recordObservation } from "../../support/judgeFixtures.js";
+import { ownTmpdir } from "../../support/ownTmpdir.js";
 
 const onCleanup = cleanupAfterEach();
+const scratchRoot = ownTmpdir("drill-pg");
 
 function scratchLeft(): string[] {
   return readdirSync(tmpdir()).filter((n) => n.startsWith("gauntlet-restore-"));
@@ -186,6 +188,6 @@ describe("restoreDrillSucceeds on PostgreSQL", () => {
     const failures = await rollbacks.runAll();
     expect(failures).toEqual([]);
     expect(scratchLeft()).toEqual([]);
-    expect(postgresProcessesOn("gauntlet-restore-pg-")).toBe(0);
+    expect(postgresProcessesOn(`${scratchRoot}/gauntlet-restore-pg-`)).toBe(0);
   });
 });
