@@ -28,6 +28,12 @@ import { startScratchPostgres } from "../../dist/engines/recovery/scratchPostgre
 import { specSchema } from "../../dist/spec/schema.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
+const usage = (message) => {
+  console.error(
+    `bench: ${message}\nUsage: node bench/recovery/bench.mjs [--sizes 10MB,100MB,1GB] [--rounds 3] [--big-rounds 2] [--checksums] [--out DIR]`,
+  );
+  process.exit(2);
+};
 const { values: args } = parseArgs({
   options: {
     sizes: { type: "string", default: "10MB,100MB,1GB" },
@@ -39,7 +45,7 @@ const { values: args } = parseArgs({
 });
 const SIZES = args.sizes.split(",").map((text) => {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(MB|GB)\s*$/i.exec(text);
-  if (!m) throw new Error(`--sizes: "${text}" is not a size like 10MB or 1GB`);
+  if (!m) usage(`--sizes: "${text}" is not a size like 10MB or 1GB`);
   return {
     label: `${m[1]} ${m[2].toUpperCase()}`,
     bytes: Number(m[1]) * (m[2].toUpperCase() === "GB" ? 1e9 : 1e6),
@@ -47,6 +53,12 @@ const SIZES = args.sizes.split(",").map((text) => {
 });
 const ROUNDS = Number(args.rounds);
 const BIG_ROUNDS = Number(args["big-rounds"]);
+for (const [flag, n] of [
+  ["--rounds", ROUNDS],
+  ["--big-rounds", BIG_ROUNDS],
+]) {
+  if (!Number.isInteger(n) || n < 1) usage(`${flag}: write a whole number of rounds, at least 1`);
+}
 // Measured on PostgreSQL 15: an order row with its primary key takes ~132 bytes, an invoice ~116; half as many invoices.
 const BYTES_PER_ORDER = 132 + 58;
 const CHUNK = 500_000;
@@ -378,11 +390,14 @@ try {
       },
     };
     entry.restoreRatio = entry.median.restoreMs / entry.median.bareMs;
+    // Each round's two restores ran minutes apart at most: their ratio drifts less with a neighbour's load.
+    entry.roundRatios = drills.map((d, i) => Number((d.restoreMs / bare[i]).toFixed(3)));
+    entry.pairedRestoreRatio = median(entry.roundRatios);
     entry.drillRatio = entry.median.drillMs / entry.median.bareMs;
     entry.wallRatio = entry.median.wallMs / entry.median.bareMs;
     entry.compareShare = entry.median.compareMs / entry.median.drillMs;
     console.log(
-      `  median: bare ${ms(entry.median.bareMs)}; Gauntlet restore ${ms(entry.median.restoreMs)} = ${entry.restoreRatio.toFixed(3)}× (goal ≤ 1.10); drill ${ms(entry.median.drillMs)} = ${entry.drillRatio.toFixed(2)}× (compare ${Math.round(entry.compareShare * 100)} % of it); wall ${entry.wallRatio.toFixed(2)}×`,
+      `  median: bare ${ms(entry.median.bareMs)}; Gauntlet restore ${ms(entry.median.restoreMs)} = ${entry.restoreRatio.toFixed(3)}× (goal ≤ 1.10; round by round ${entry.roundRatios.join(", ")}, median ${entry.pairedRestoreRatio.toFixed(3)}×); drill ${ms(entry.median.drillMs)} = ${entry.drillRatio.toFixed(2)}× (compare ${Math.round(entry.compareShare * 100)} % of it); wall ${entry.wallRatio.toFixed(2)}×`,
     );
     if (args.checksums) {
       entry.checksums = await checksumVariants(source.url(db));
@@ -423,7 +438,7 @@ const command = `node bench/recovery/bench.mjs --sizes ${SIZES.map((z) => z.labe
 const row = (e) =>
   `| ${e.label} | ${e.rows.toLocaleString("en-US")} | ${mb(e.tableBytes)} | ${mb(e.dumpBytes)} | ${e.rounds} | ${s(e.median.bareMs)} | ${s(e.median.startMs)} | ${s(e.median.restoreMs)} | **${e.restoreRatio.toFixed(3)}×** ${e.restoreRatio <= 1.1 ? "✓" : "✗"} | ${s(e.median.compareMs)} | ${s(e.median.drillMs)} | **${e.drillRatio.toFixed(2)}×** | ${s(e.median.wallMs)} |`;
 const rounds = (e) =>
-  `- ${e.label} (load ${e.loads.join(" / ")}): bare ${e.bare.map(s).join(", ")}; Gauntlet restore ${e.drills.map((d) => s(d.restoreMs)).join(", ")}, start ${e.drills.map((d) => s(d.startMs)).join(", ")}, compare ${e.drills.map((d) => `${s(d.compareMs)} (${s(d.sourceFingerprintMs)} + ${s(d.restoredFingerprintMs)})`).join(", ")}`;
+  `- ${e.label} (load ${e.loads.join(" / ")}): bare ${e.bare.map(s).join(", ")}; Gauntlet restore ${e.drills.map((d) => s(d.restoreMs)).join(", ")} (÷ bare round by round ${e.roundRatios.map((r) => `${r.toFixed(2)}×`).join(", ")}, median **${e.pairedRestoreRatio.toFixed(2)}×**), start ${e.drills.map((d) => s(d.startMs)).join(", ")}, compare ${e.drills.map((d) => `${s(d.compareMs)} (${s(d.sourceFingerprintMs)} + ${s(d.restoredFingerprintMs)})`).join(", ")}`;
 const measured = results.sizes.filter((e) => e.checksums);
 const cells = (f) => measured.map((e) => s(f(e))).join(" | ");
 const checksumTable =
@@ -457,6 +472,10 @@ numeric, boolean, two primary keys) restored in alternating rounds: **bare** is 
 | size | rows | tables | dump | rounds | bare pg_restore | scratch start | Gauntlet restore | restore ÷ bare (goal ≤ 1.10) | compare | drill | drill ÷ bare | wall |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${results.sizes.map(row).join("\n")}
+
+Both sides run the same pg_restore with the same flags; what differs is the cluster (started seconds before the
+drill's restore, long-lived for the bare one) and the neighbours' load, so on a shared machine read the rounds below,
+and the round-by-round ratio (the two restores of a round ran back to back), before the ratio of the medians.
 
 Every round:
 ${results.sizes.map(rounds).join("\n")}

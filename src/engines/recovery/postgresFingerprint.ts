@@ -11,8 +11,12 @@ export interface TableFingerprint {
   checksum: string;
 }
 
+/** How rows are hashed: PostgreSQL's own 64-bit text hash (2x faster), or md5 when the two servers' hashes differ. */
+export type RowHash = "hashtextextended" | "md5";
+
 export interface DatabaseFingerprint {
   database: string;
+  rowHash: RowHash;
   serverVersion: string;
   encoding: string;
   tables: TableFingerprint[];
@@ -46,13 +50,38 @@ export function connect(connection: PgConnection, signal?: AbortSignal): pg.Clie
       : { ...connection, connectionTimeoutMillis: 10_000 },
   );
   client.on("error", () => {}); // a dropped connection surfaces as the failed query
-  signal?.addEventListener("abort", () => void client.end().catch(() => {}), { once: true });
+  if (signal) {
+    const end = () => void client.end().catch(() => {});
+    signal.addEventListener("abort", end, { once: true });
+    // One signal serves many connections in a drill: each takes its listener away when it ends.
+    const close = client.end.bind(client);
+    client.end = (() => {
+      signal.removeEventListener("abort", end);
+      return close();
+    }) as typeof client.end;
+  }
   return client;
+}
+
+/** A fixed value's hashtextextended on this server: equal on two servers = their row hashes can be compared. */
+export async function hashProbe(connection: PgConnection): Promise<string | null> {
+  const client = connect(connection);
+  try {
+    await client.connect();
+    return (
+      await client.query<{ h: string }>("SELECT hashtextextended('gauntlet restore drill', 0)::text AS h")
+    ).rows[0]!.h;
+  } catch {
+    return null; // before PostgreSQL 11
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 export async function fingerprintDatabase(
   connection: PgConnection,
   signal?: AbortSignal,
+  rowHash: RowHash = "md5",
 ): Promise<DatabaseFingerprint> {
   const started = performance.now();
   const client = connect(connection, signal);
@@ -70,8 +99,11 @@ export async function fingerprintDatabase(
       signal?.throwIfAborted();
       const row = (
         await client.query<{ rows: string; checksum: string }>(
-          `SELECT count(*)::text AS rows,
-                  coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint::numeric), 0)::text AS checksum
+          `SELECT count(*)::text AS rows, coalesce(sum(${
+            rowHash === "md5"
+              ? "('x' || left(md5(t::text), 16))::bit(64)::bigint"
+              : "hashtextextended(t::text, 0)"
+          }::numeric), 0)::text AS checksum
            FROM ONLY ${name} t`,
         )
       ).rows[0]!;
@@ -81,6 +113,7 @@ export async function fingerprintDatabase(
     const first = info.rows[0]!;
     return {
       database: first.db,
+      rowHash,
       serverVersion: first.version,
       encoding: first.encoding,
       tables,

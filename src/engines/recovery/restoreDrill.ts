@@ -13,7 +13,9 @@ import {
   connect,
   type DatabaseFingerprint,
   fingerprintDatabase,
+  hashProbe,
   type PgConnection,
+  type RowHash,
   sourceRoles,
   type TableComparison,
   tableWrites,
@@ -220,6 +222,18 @@ async function drillIntoDatabase(
   return outcome;
 }
 
+async function currentDatabase(url: string): Promise<string | null> {
+  const c = connect(url);
+  try {
+    await c.connect();
+    return (await c.query<{ d: string }>("SELECT current_database() AS d")).rows[0]!.d;
+  } catch {
+    return null;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
 async function databaseGone(url: string, name: string): Promise<boolean> {
   const c = connect(url);
   try {
@@ -287,13 +301,18 @@ async function compare(
     return;
   }
   let source: DatabaseFingerprint;
+  let rowHash: RowHash = "md5";
   try {
-    source = await fingerprintDatabase(request.url, ctx.signal);
+    const sourceName = (await currentDatabase(request.url)) ?? "restore";
+    const [a, b] = await Promise.all([hashProbe(request.url), hashProbe(restoredFor(sourceName))]);
+    // PostgreSQL's hash is faster than md5 but may differ across versions or byte orders: used only when both agree.
+    if (a !== null && a === b) rowHash = "hashtextextended";
+    source = await fingerprintDatabase(request.url, ctx.signal, rowHash);
   } catch (error) {
     pgOutcome.sourceError = ctx.secrets.redact((error as Error).message);
     return;
   }
-  const restored = await fingerprintDatabase(restoredFor(source.database), ctx.signal);
+  const restored = await fingerprintDatabase(restoredFor(source.database), ctx.signal, rowHash);
   const after = await sourceWrites(request.url);
   const { tables, extra } = compareFingerprints(source, restored);
   for (const t of tables) {

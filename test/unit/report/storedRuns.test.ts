@@ -29,3 +29,29 @@ describe("a run stored before exclusions and messageIds", () => {
     });
   }
 });
+
+describe("a run stored before the operations category (six categories)", () => {
+  function sixCategoryRun() {
+    const run = legacySampleAssessment();
+    run.scores.categories = run.scores.categories.filter((c) => c.category !== "operations");
+    return run;
+  }
+
+  for (const format of ["md", "json", "junit", "sarif"] as ReportFormat[]) {
+    it(`renders as ${format}, with the categories it had and no invented operations score`, () => {
+      const output = render(format, sixCategoryRun());
+      if (format === "md") {
+        expect(output).toMatch(/\| Recovery \|/);
+        expect(output).not.toMatch(/\| Operations \|/);
+      }
+      if (format === "junit") {
+        expect(output).toMatch(/<testsuite name="security"/);
+        expect(output).not.toContain('<testsuite name="operations"');
+      }
+      if (format === "json")
+        expect(
+          JSON.parse(output).scores.categories.map((c: { category: string }) => c.category),
+        ).not.toContain("operations");
+    });
+  }
+});
