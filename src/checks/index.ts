@@ -1,8 +1,12 @@
 // The check registry: one import and one line per check, sorted by id. The file name of each check is its id; a
 // meta-test (test/unit/checks/registry.test.ts) fails when a check lacks a test file or a docs/checks.md line.
 import type { Check } from "../core/types.js";
+import composeFilesValid from "./deployment/composeFilesValid.js";
+import composeServicesHardened from "./deployment/composeServicesHardened.js";
 import deploymentRepeatable from "./deployment/deploymentRepeatable.js";
 import deployScriptsValid from "./deployment/deployScriptsValid.js";
+import dockerfilesFollowBestPractice from "./deployment/dockerfilesFollowBestPractice.js";
+import kubernetesManifestsSound from "./deployment/kubernetesManifestsSound.js";
 import requiredEnvPresent from "./deployment/requiredEnvPresent.js";
 import alertRulesCoverGoldenSignals from "./observability/alertRulesCoverGoldenSignals.js";
 import alertRulesLoaded from "./observability/alertRulesLoaded.js";
@@ -49,6 +53,8 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     capacityFound,
     ciPipelineGuardsMain,
     codeFreeOfDangerousPatterns,
+    composeFilesValid,
+    composeServicesHardened,
     crashRecovered,
     datastoreLatency,
     datastoresRequireAuth,
@@ -58,8 +64,10 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     dependencyOutageDegradesGracefully,
     deploymentRepeatable,
     deployScriptsValid,
+    dockerfilesFollowBestPractice,
     healthEndpointsRespond,
     internalServicesNotExposed,
+    kubernetesManifestsSound,
     latencySloMet,
     loadStagesWithinThresholds,
     logsStructured,

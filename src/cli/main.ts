@@ -7,6 +7,7 @@ import { registerAssess } from "./assess.js";
 import { registerChecks } from "./checks.js";
 import { registerDiff } from "./diff.js";
 import { registerHistory } from "./history.js";
+import { registerInit } from "./init.js";
 import { type CliIO, processIO, UserError } from "./io.js";
 import { registerKeygen } from "./keygen.js";
 import { registerLoad } from "./load.js";
@@ -34,6 +35,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
 
+  registerInit(program, io, setExit);
   registerAssess(program, io, setExit);
   registerValidate(program, io, setExit);
   registerSchema(program, io, setExit);

@@ -36,7 +36,7 @@ export function planChecks(checks: Check[], spec: Spec, options: PlanOptions): P
       return {
         check,
         action: "excluded",
-        reason: "not run: destructive (load or fault injection) and not allowed for this run",
+        reason: "not run: destructive (it loads, faults or deploys the system) and not allowed for this run",
         toVerify: "allow destructive checks: `destructive: true` in the spec or --allow-destructive",
       };
     }

@@ -108,6 +108,11 @@ describe("demo systems, assessed for real", () => {
       rollbackWithinTarget: "PASS",
       testCoverageAtLeast: "PASS",
       runbooksCoverAlerts: "PASS",
+      ciPipelineGuardsMain: "PASS",
+      // Deployment: a deploy drilled twice in a scratch copy, a multi-stage non-root Dockerfile, sound manifests.
+      deploymentRepeatable: "PASS",
+      dockerfilesFollowBestPractice: "PASS",
+      kubernetesManifestsSound: "PASS",
     });
     expect(report.verdict.verdict).toBe("CONDITIONAL");
     expect(report.verdict.gates.find((g: { id: string }) => g.id === "no-critical-unverified").passed).toBe(
@@ -203,6 +208,13 @@ describe("demo systems, assessed for real", () => {
     expect(byId("rollbackWithinTarget").status).toBe("FAIL");
     expect(byId("testCoverageAtLeast").status).toBe("FAIL");
     expect(byId("runbooksCoverAlerts").status).toBe("FAIL");
+    expect(byId("ciPipelineGuardsMain").status).toBe("FAIL");
+    // A deploy whose second run fails, FROM …:latest as root, manifests without probes or limits.
+    expect(byId("deploymentRepeatable").findings).toContainEqual(
+      expect.objectContaining({ status: "FAIL", messageId: "notRepeatable" }),
+    );
+    expect(byId("dockerfilesFollowBestPractice").status).toBe("FAIL");
+    expect(byId("kubernetesManifestsSound").status).toBe("FAIL");
     expect(report.verdict.verdict).toBe("NOT READY");
     // A genuine NOT READY certificate verifies, but fails a gate that requires CERTIFIED.
     const cert = path.join(out, "certificate.dsse.json");

@@ -4,6 +4,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { type CheckContext, defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
+import { composeProjectsOf } from "../../engines/compose/composeFiles.js";
+import { loadComposeProject } from "../../engines/compose/composeProject.js";
 import { MIN_SECRET_LENGTH } from "../../secrets/redactor.js";
 
 /** Rules for values that were obviously never filled in; matched against the whole trimmed value, any case. */
@@ -48,7 +50,18 @@ export interface RequiredEnvObservation {
   values: ValueFacts[];
   /** deployment.env.example, when the spec names one: which required names it defines. */
   example: { file: string; found: boolean; error?: string; documented: string[] } | null;
+  /** The variables the compose files interpolate without a default, at their first use; absent without compose. */
+  compose?: { files: string[]; unreadable?: string[]; variables: ComposeVariable[] };
   evidence: string;
+}
+
+/** A variable a compose file needs (no default), where it is first used, and whether the example file names it. */
+export interface ComposeVariable {
+  variable: string;
+  file: string;
+  line: number;
+  column: number;
+  documented: boolean;
 }
 
 export default defineCheck<RequiredEnvObservation>({
@@ -59,7 +72,7 @@ export default defineCheck<RequiredEnvObservation>({
     destructive: false,
     title: "Required environment variables are set",
     objective:
-      "Every variable in deployment.env.required is set to a real value (not empty or a placeholder) and documented in the example file.",
+      "Every variable in deployment.env.required is set to a real value (not empty or a placeholder) and documented in the example file, as is every variable a compose file interpolates without a default.",
     remediation: {
       effort: "low",
       text: "Set {{variable}} to its real value in the deployment environment (or in the control.process.env of the service that needs it), and list it in the deployment.env.example file so the next deploy knows it is needed.",
@@ -72,13 +85,22 @@ export default defineCheck<RequiredEnvObservation>({
       exampleComplete: "the example file defines every required variable",
       undocumented: "a required variable is missing from the example file",
       exampleUnreadable: "the example file the spec names cannot be read",
+      composeVariablesDocumented:
+        "every variable the compose files interpolate without a default is in the example file",
+      composeVariableUndocumented:
+        "a compose file interpolates a variable without a default that the example file does not document",
+      composeVariablesNoExample:
+        "compose files interpolate variables without a default, and the spec names no deployment.env.example",
+      composeUnreadable:
+        "a compose file cannot be read or parsed, so the variables it interpolates are unknown",
     },
     timeoutMs: 5_000,
   },
 
   applies(spec) {
     const required = spec.deployment?.env?.required ?? [];
-    return required.length > 0 ? true : notApplicable("deployment.env.required lists no variable");
+    if (required.length > 0 || (spec.deployment?.compose?.length ?? 0) > 0) return true;
+    return notApplicable("deployment.env.required lists no variable and deployment.compose no compose file");
   },
 
   async observe(ctx) {
@@ -106,6 +128,7 @@ export default defineCheck<RequiredEnvObservation>({
     }
     const exampleFile = ctx.spec.deployment?.env?.example;
     const read = exampleFile ? await readExample(ctx, exampleFile) : null;
+    const compose = await composeVariables(ctx, read?.names ?? new Set());
     const example = read
       ? {
           file: read.file,
@@ -118,17 +141,21 @@ export default defineCheck<RequiredEnvObservation>({
       required,
       values,
       example: example && { file: example.file, found: example.found, documented: example.documented },
+      ...(compose ? { compose } : {}),
       note: "values are never recorded; only whether each is set, its length and the placeholder rule it matched",
     });
     ctx.log.info(
       `checked ${required.length} required variable(s): ${values.filter((f) => f.set && !f.placeholderRule).length} set to a real value`,
     );
-    return { required, values, example, evidence };
+    return { required, values, example, ...(compose ? { compose } : {}), evidence };
   },
 
   judge(observation) {
     const findings = observation.values.map((f) => judgeValue(f, observation.evidence));
-    if (observation.example) findings.push(...judgeExample(observation, observation.example));
+    const example = observation.example;
+    if (example && (observation.required.length > 0 || !example.found))
+      findings.push(...judgeExample(observation, example));
+    if (observation.compose) findings.push(...judgeCompose(observation, observation.compose));
     return findings;
   },
 });
@@ -234,7 +261,13 @@ function judgeExample(
         ...common,
         status: "WARN",
         messageId: "exampleUnreadable",
-        data: { file: example.file, variable: required.join(", "), error: example.error },
+        data: {
+          file: example.file,
+          variable:
+            [...required, ...(observation.compose?.variables.map((v) => v.variable) ?? [])].join(", ") ||
+            "the variables it should list",
+          error: example.error,
+        },
         message: `deployment.env.example names ${example.file}, which cannot be read (${example.error})`,
       },
     ];
@@ -258,4 +291,103 @@ function judgeExample(
     data: { file: example.file, variable },
     message: `${variable} is required but missing from ${example.file}`,
   }));
+}
+
+/**
+ * The variables the compose projects read without a default (`${VAR}`, `$VAR`, `${VAR:?err}`), each at its first such
+ * use; uses with a default, or inside another variable's default, do not count.
+ */
+async function composeVariables(
+  ctx: CheckContext,
+  documented: Set<string>,
+): Promise<RequiredEnvObservation["compose"]> {
+  const found = await composeProjectsOf(ctx.spec, ctx.specDir);
+  if (found.projects.length === 0) return undefined;
+  const files: string[] = [];
+  const unreadable: string[] = [];
+  const variables = new Map<string, ComposeVariable>();
+  for (const project of found.projects) {
+    const loaded = await loadComposeProject(project, { env: ctx.env, root: ctx.specDir });
+    files.push(...loaded.files.filter((f) => !f.error).map((f) => f.path));
+    unreadable.push(...loaded.files.filter((f) => f.error).map((f) => f.path));
+    for (const use of loaded.variables) {
+      if (use.optional || variables.has(use.name)) continue;
+      variables.set(use.name, {
+        variable: use.name,
+        file: use.file,
+        line: use.line,
+        column: use.column,
+        documented: documented.has(use.name),
+      });
+    }
+  }
+  return { files, ...(unreadable.length > 0 ? { unreadable } : {}), variables: [...variables.values()] };
+}
+
+function judgeCompose(
+  observation: RequiredEnvObservation,
+  compose: NonNullable<RequiredEnvObservation["compose"]>,
+): FindingInput[] {
+  const evidence = [observation.evidence];
+  const at = (v: ComposeVariable) => ({ path: v.file, line: v.line, column: v.column });
+  const example = observation.example;
+  if (example && !example.found) return []; // exampleUnreadable already says so
+  // A file that does not parse reads unknown variables: never a pass (composeFilesValid says what is wrong).
+  const unverified: FindingInput[] = (compose.unreadable ?? []).map((file) => ({
+    status: "UNVERIFIED",
+    messageId: "composeUnreadable",
+    subject: file,
+    location: { path: file },
+    message: `${file} cannot be read or parsed, so the variables it interpolates are unknown`,
+    data: { file },
+    evidence,
+    toVerify: `fix ${file} so that it parses (see composeFilesValid's finding)`,
+  }));
+  if (!example) {
+    if (compose.variables.length === 0) return unverified;
+    const first = compose.variables[0]!;
+    const names = compose.variables.map((v) => v.variable);
+    return [
+      ...unverified,
+      {
+        status: "WARN",
+        messageId: "composeVariablesNoExample",
+        subject: first.file,
+        location: at(first),
+        message: `the compose files interpolate ${names.length} variable(s) without a default (${names.join(", ")}), and the spec names no deployment.env.example to document them`,
+        data: { file: first.file, variable: names.join(", ") },
+        evidence,
+      },
+    ];
+  }
+  const missing = compose.variables.filter((v) => !v.documented);
+  if (unverified.length > 0 && missing.length === 0) return unverified;
+  if (missing.length === 0) {
+    return [
+      {
+        status: "PASS",
+        messageId: "composeVariablesDocumented",
+        subject: example.file,
+        location: { path: example.file },
+        message:
+          compose.variables.length === 0
+            ? `the compose files (${compose.files.join(", ")}) interpolate no variable without a default`
+            : `${example.file} documents all ${compose.variables.length} variable(s) the compose files interpolate without a default`,
+        data: { file: example.file },
+        evidence,
+      },
+    ];
+  }
+  return [
+    ...unverified,
+    ...missing.map((v) => ({
+      status: "WARN" as const,
+      messageId: "composeVariableUndocumented",
+      subject: v.file,
+      location: at(v),
+      message: `${v.file}:${v.line}: \${${v.variable}} has no default and is missing from ${example.file}: a deploy without it gets an empty value`,
+      data: { file: example.file, variable: v.variable, compose: v.file },
+      evidence,
+    })),
+  ];
 }

@@ -34,7 +34,7 @@ import {
   normalizeAddress,
   readListeners,
 } from "../../engines/net/listeners.js";
-import { isDatastoreKind, type Kind } from "../../spec/kinds.js";
+import type { Kind } from "../../spec/kinds.js";
 
 const CONNECT_TIMEOUT_MS = 2_000;
 

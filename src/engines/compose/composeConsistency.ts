@@ -5,11 +5,11 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { isMap, isScalar, isSeq, type Node } from "yaml";
+import { suggest } from "../../spec/suggest.js";
 import type { ComposeProject, ServiceLayer } from "./composeProject.js";
 import { allEntries, effectiveLayers, extendedLayer, extendsTarget, lastEntry } from "./composeServices.js";
-import { type ComposeProblem, type ProblemKind, interpolated } from "./composeValidate.js";
+import { type ComposeProblem, interpolated, type ProblemKind } from "./composeValidate.js";
 import { entriesOf, entry, positionOf } from "./composeYaml.js";
-import { suggest } from "../../spec/suggest.js";
 
 type Reference = { layer: ServiceLayer; node: Node; name: string };
 
@@ -19,7 +19,8 @@ export function checkConsistency(project: ComposeProject): void {
   const add = (ref: { layer: ServiceLayer; node: Node }, kind: ProblemKind, message: string, extra = {}) => {
     problems.push({
       file: ref.layer.scope.file,
-      ...(positionOf(ref.node, ref.layer.scope.lines) ?? positionOf(ref.layer.keyNode, ref.layer.scope.lines)!),
+      ...(positionOf(ref.node, ref.layer.scope.lines) ??
+        positionOf(ref.layer.keyNode, ref.layer.scope.lines)!),
       kind,
       severity: "error",
       message,
@@ -69,7 +70,8 @@ export function checkConsistency(project: ComposeProject): void {
       dependencies.push(ref);
     }
     graph.set(name, dependencies);
-    for (const ref of names(layers, "links")) missingService({ ...ref, name: ref.name.split(":")[0]! }, "links");
+    for (const ref of names(layers, "links"))
+      missingService({ ...ref, name: ref.name.split(":")[0]! }, "links");
     for (const ref of names(layers, "volumes_from")) {
       if (ref.name.startsWith("container:")) continue;
       missingService({ ...ref, name: ref.name.split(":")[0]! }, "volumes_from");
@@ -199,7 +201,7 @@ function namedVolumes(layers: readonly ServiceLayer[]): Reference[] {
         continue;
       }
       const written = text(e.layer, item);
-      if (!written || !written.includes(":")) continue;
+      if (!written?.includes(":")) continue;
       const source = volumeSource(written);
       if (source) out.push({ layer: e.layer, node: item, name: source });
     }
@@ -211,7 +213,8 @@ function namedVolumes(layers: readonly ServiceLayer[]): Reference[] {
 export function volumeSource(written: string): string | undefined {
   if (/^[a-zA-Z]:[\\/]/.test(written)) return undefined; // a Windows drive path
   const source = written.split(":")[0]!;
-  if (source === "" || /^[./~]/.test(source) || source.includes("/") || source.includes("\\")) return undefined;
+  if (source === "" || /^[./~]/.test(source) || source.includes("/") || source.includes("\\"))
+    return undefined;
   return source;
 }
 
@@ -303,7 +306,8 @@ function checkTopLevel(project: ComposeProject, add: Add): void {
   for (const [, scopes] of project.parsed) {
     for (const scope of scopes ?? []) {
       const root = scope.doc.contents;
-      if (!isMap(root)) continue;
+      // An override file may add labels to a secret the base file gives its file or environment.
+      if (!isMap(root) || scope.partial) continue;
       for (const [section, fields] of [
         ["secrets", ["file", "environment"]],
         ["configs", ["file", "environment", "content"]],
@@ -344,7 +348,11 @@ function checkCycles(graph: Map<string, Reference[]>, add: Add): void {
         const key = [...cycle].sort().join(",");
         if (!reported.has(key)) {
           reported.add(key);
-          add(ref, "dependencyCycle", `depends_on forms a cycle (${cycle.join(" → ")}): compose cannot start any of them`);
+          add(
+            ref,
+            "dependencyCycle",
+            `depends_on forms a cycle (${cycle.join(" → ")}): compose cannot start any of them`,
+          );
         }
         continue;
       }

@@ -9,7 +9,12 @@ import type { Spec } from "../../spec/schema.js";
 import { expandPattern } from "../files/glob.js";
 
 /** compose's own search order for a project folder. */
-export const DEFAULT_COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+export const DEFAULT_COMPOSE_FILES = [
+  "compose.yaml",
+  "compose.yml",
+  "docker-compose.yaml",
+  "docker-compose.yml",
+];
 
 export interface ComposeProjects {
   /** Whether deployment.compose names the files (false: found in the repository by compose's own rule). */

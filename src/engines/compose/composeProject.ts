@@ -9,17 +9,19 @@ import { type Document, isMap, isScalar, isSeq, type Node, type YAMLMap } from "
 import { checkConsistency } from "./composeConsistency.js";
 import { type Lookup, parseDotEnv } from "./composeInterpolation.js";
 import { COMPOSE_FILE } from "./composeSchema.js";
+import { buildServices, type ProjectService } from "./composeServices.js";
 import {
-  checkInterpolation,
   type ComposeProblem,
+  checkInterpolation,
   type FileScope,
   interpolated,
+  type VariableReference,
   validateDocument,
 } from "./composeValidate.js";
 import { type Entry, entriesOf, entry, overrideTag, parseComposeYaml, positionOf } from "./composeYaml.js";
-import { buildServices, type ProjectService } from "./composeServices.js";
 
 export type { ProjectService } from "./composeServices.js";
+export type { ComposeProblem, VariableReference } from "./composeValidate.js";
 
 export interface ComposeSourceFile {
   /** As shown in findings: relative to the folder given as `root`, with forward slashes. */
@@ -50,6 +52,8 @@ export interface ComposeProject {
   declared: Record<"networks" | "volumes" | "secrets" | "configs" | "models", string[]>;
   /** Every problem found, in file order; `severity: "error"` means compose refuses the project. */
   problems: ComposeProblem[];
+  /** Every `${…}` the files read, in file order (each use, not each name). */
+  variables: VariableReference[];
   /** Remote includes (git, oci) that were not fetched. */
   remoteIncludes: string[];
   /** Each service's layers as the files write them, in load order (extends not yet applied). */
@@ -71,6 +75,8 @@ interface Loader {
   project: ComposeProject;
   /** Absolute paths being loaded, to stop include cycles. */
   stack: string[];
+  /** The first file of the -f list: the later ones override it and may leave out what it sets. */
+  base: string;
 }
 
 const TOP_LEVEL = ["networks", "volumes", "secrets", "configs", "models"] as const;
@@ -92,6 +98,7 @@ export async function loadComposeProject(
     services: [],
     declared: { networks: ["default"], volumes: [], secrets: [], configs: [], models: [] },
     problems: [],
+    variables: [],
     remoteIncludes: [],
     layers: new Map(),
     parsed: new Map(),
@@ -101,6 +108,7 @@ export async function loadComposeProject(
     env: options.env ?? {},
     project,
     stack: [],
+    base: list[0]!,
   };
   const lookup = await projectLookup(loader, directory, []);
   for (const file of list) await loadFile(loader, file, lookup, "file");
@@ -202,14 +210,15 @@ async function parseFile(
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     source.error = code;
     loader.project.parsed.set(file, null);
+    // A missing include or extends base is reported at the line that names it, not at line 1 of a file that is not there.
+    if (role !== "file" && code === "ENOENT") return null;
     loader.project.problems.push({
       file: shownPath,
       kind: "missingFile",
       severity: "error",
       line: 1,
       column: 1,
-      message:
-        code === "ENOENT" ? `${shownPath} does not exist` : `${shownPath} cannot be read (${code})`,
+      message: code === "ENOENT" ? `${shownPath} does not exist` : `${shownPath} cannot be read (${code})`,
     });
     return null;
   }
@@ -235,11 +244,13 @@ async function parseFile(
     const scope: FileScope = {
       file: shownPath,
       directory: path.dirname(file),
+      partial: role === "file" && file !== loader.base,
       doc,
       lines: parsed.lines,
       source: text,
       lookup,
       problems: loader.project.problems,
+      variables: loader.project.variables,
     };
     checkInterpolation(scope);
     validateDocument(scope, doc.contents, COMPOSE_FILE);
@@ -268,7 +279,12 @@ function addLayer(loader: Loader, scope: FileScope, e: Entry): void {
 
 const REMOTE = /^(?:[a-z][a-z0-9+.-]*:\/\/|git@|oci:)/i;
 
-async function loadIncludes(loader: Loader, scope: FileScope, root: YAMLMap, directory: string): Promise<void> {
+async function loadIncludes(
+  loader: Loader,
+  scope: FileScope,
+  root: YAMLMap,
+  directory: string,
+): Promise<void> {
   const include = entry(root, "include", scope.doc)?.value;
   if (!isSeq(include)) return;
   for (const item of include.items as Node[]) {
@@ -300,7 +316,8 @@ async function loadIncludes(loader: Loader, scope: FileScope, root: YAMLMap, dir
       .filter((f): f is string => f !== undefined && f !== "/dev/null")
       .map((f) => path.resolve(directory, f));
     const includedLookup = await projectLookup(loader, projectDirectory, envFiles);
-    const lookup: Lookup = (name) => includedLookup(name) ?? scope.lookup(name);
+    // The including project's environment wins over the included one's .env (compose-go: Mapping.Merge).
+    const lookup: Lookup = (name) => scope.lookup(name) ?? includedLookup(name);
     for (const file of absolute) {
       const loaded = await loadFile(loader, file, lookup, "include");
       if (!loaded && loader.project.files.find((f) => f.absolute === file)?.error === "ENOENT") {

@@ -34,7 +34,8 @@ async function availableTools(env: NodeJS.ProcessEnv, signal?: AbortSignal): Pro
   const docker = await which("docker", env.PATH);
   if (docker) {
     const probe = await runCommand(docker, ["compose", "version"], { env, timeoutMs: 10_000, signal });
-    if (probe.exitCode === 0) tools.push({ tool: "docker compose", command: docker, prefix: ["compose"], config: ["config", "-q"] });
+    if (probe.exitCode === 0)
+      tools.push({ tool: "docker compose", command: docker, prefix: ["compose"], config: ["config", "-q"] });
   }
   const legacy = await which("docker-compose", env.PATH);
   if (legacy) tools.push({ tool: "docker-compose", command: legacy, prefix: [], config: ["config", "-q"] });
@@ -43,7 +44,11 @@ async function availableTools(env: NodeJS.ProcessEnv, signal?: AbortSignal): Pro
   return tools;
 }
 
-async function versionOf(tool: Tool, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<string | undefined> {
+async function versionOf(
+  tool: Tool,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   const run = await runCommand(tool.command, [...tool.prefix, "version"], { env, timeoutMs: 10_000, signal });
   const text = `${run.stdout}\n${run.stderr}`;
   const match =
@@ -56,7 +61,12 @@ async function versionOf(tool: Tool, env: NodeJS.ProcessEnv, signal?: AbortSigna
 /** Runs every compose tool found on PATH against the project's files, in the project's folder. */
 export async function runReferees(
   files: readonly string[],
-  options: { env: NodeJS.ProcessEnv; signal?: AbortSignal; timeoutMs?: number; redact: (text: string) => string },
+  options: {
+    env: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    timeoutMs?: number;
+    redact: (text: string) => string;
+  },
 ): Promise<RefereeVerdict[]> {
   const cwd = path.dirname(files[0]!);
   const verdicts: RefereeVerdict[] = [];
@@ -71,7 +81,13 @@ export async function runReferees(
       signal: options.signal,
       maxOutputBytes: 256 * 1024,
     });
-    const stderr = options.redact(run.stderr).trimEnd().split("\n").slice(-TAIL_LINES).join("\n");
+    // Paths inside the project are shown relative to it, like the command line.
+    const relative = run.stderr.replaceAll(`${cwd}${path.sep}`, `.${path.sep}`);
+    const noConfig = tool.tool === "podman-compose" && /invalid choice: 'config'/.test(run.stderr);
+    const lines = options.redact(relative).trimEnd().split("\n");
+    const stderr = (noConfig ? lines.filter((l) => /invalid choice/.test(l)) : lines)
+      .slice(-TAIL_LINES)
+      .join("\n");
     const base = {
       tool: tool.tool,
       ...(version ? { version } : {}),
@@ -81,8 +97,9 @@ export async function runReferees(
       output: stderr,
     };
     if (run.timedOut) verdicts.push({ ...base, accepted: null, note: "timed out" });
-    else if (run.spawnError) verdicts.push({ ...base, accepted: null, note: `could not start (${run.spawnError.code})` });
-    else if (tool.tool === "podman-compose" && /invalid choice: 'config'/.test(run.stderr))
+    else if (run.spawnError)
+      verdicts.push({ ...base, accepted: null, note: `could not start (${run.spawnError.code})` });
+    else if (noConfig)
       verdicts.push({ ...base, accepted: null, note: "this podman-compose has no config command" });
     else verdicts.push({ ...base, accepted: run.exitCode === 0 });
   }

@@ -42,7 +42,11 @@ const bool: Shape = { kind: "boolean" };
 const nil: Shape = { kind: "null" };
 const anything: Shape = { kind: "any" };
 const oneOf = (...options: Shape[]): Shape => ({ kind: "oneOf", options });
-const list = (items: Shape, unique = false): Shape => ({ kind: "array", items, ...(unique ? { unique } : {}) });
+const list = (items: Shape, unique = false): Shape => ({
+  kind: "array",
+  items,
+  ...(unique ? { unique } : {}),
+});
 const cast = (to: "boolean" | "integer" | "number", inner: Shape): Shape => ({ kind: "cast", to, inner });
 function obj(
   properties: Record<string, Shape>,
@@ -76,11 +80,17 @@ const numOrString = oneOf(num, str());
 
 const listOfStrings = list(str(), true);
 const stringOrList = oneOf(str(), listOfStrings);
-const listOrDict = oneOf(map(oneOf(str(), num, bool, nil), { pattern: /.+/, expect: "a name" }), list(str(), true));
+const listOrDict = oneOf(
+  map(oneOf(str(), num, bool, nil), { pattern: /.+/, expect: "a name" }),
+  list(str(), true),
+);
 const extraHosts = oneOf(map(oneOf(str(), list(str()))), list(str(), true));
 const command = oneOf(nil, str(), list(str()));
 const ulimits = map(
-  oneOf(cast("integer", intOrString), obj({ hard: intOrString, soft: intOrString }, { required: ["soft", "hard"] })),
+  oneOf(
+    cast("integer", intOrString),
+    obj({ hard: intOrString, soft: intOrString }, { required: ["soft", "hard"] }),
+  ),
   { pattern: /^[a-z]+$/, expect: "a lower-case ulimit name such as nofile" },
 );
 const serviceConfigOrSecret = list(
@@ -226,9 +236,7 @@ const deployment = oneOf(
         reservations: obj({
           cpus: numOrString,
           memory: bytes,
-          generic_resources: list(
-            obj({ discrete_resource_spec: obj({ kind: str(), value: numOrString }) }),
-          ),
+          generic_resources: list(obj({ discrete_resource_spec: obj({ kind: str(), value: numOrString }) })),
           devices: list(obj(deviceRequest, { required: ["capabilities"] })),
         }),
       }),
@@ -333,7 +341,10 @@ export const SERVICE: ObjectShape = obj(
     cgroup_parent: str(),
     command,
     configs: serviceConfigOrSecret,
-    container_name: str({ pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, expect: "a container name (letters, digits, _ . -)" }),
+    container_name: str({
+      pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/,
+      expect: "a container name (letters, digits, _ . -)",
+    }),
     cpu_count: cast("integer", oneOf(str(), { kind: "number", integer: true, min: 0 })),
     cpu_percent: cast("number", oneOf(str(), { kind: "number", integer: true, min: 0, max: 100 })),
     cpu_shares: cast("integer", numOrString),
@@ -362,7 +373,10 @@ export const SERVICE: ObjectShape = obj(
     provider: obj(
       {
         type: str(),
-        options: map(oneOf(str(), num, bool, list(oneOf(str(), num, bool))), { pattern: /.+/, expect: "a name" }),
+        options: map(oneOf(str(), num, bool, list(oneOf(str(), num, bool))), {
+          pattern: /.+/,
+          expect: "a name",
+        }),
       },
       { required: ["type"] },
     ),
@@ -378,17 +392,17 @@ export const SERVICE: ObjectShape = obj(
     isolation: str(),
     labels: listOrDict,
     links: list(str(), true),
-    logging: obj({ driver: str(), options: map(oneOf(str(), num, nil), { pattern: /.+/, expect: "a name" }) }),
+    logging: obj({
+      driver: str(),
+      options: map(oneOf(str(), num, nil), { pattern: /.+/, expect: "a name" }),
+    }),
     mac_address: str(),
     mem_limit: oneOf(num, bytes),
     mem_reservation: oneOf(int, bytes),
     mem_swappiness: intOrString,
     memswap_limit: oneOf(num, bytes),
     network_mode: str(),
-    models: oneOf(
-      listOfStrings,
-      map(oneOf(obj({ endpoint_var: str(), model_var: str() }), nil), NAME_KEYS),
-    ),
+    models: oneOf(listOfStrings, map(oneOf(obj({ endpoint_var: str(), model_var: str() }), nil), NAME_KEYS)),
     networks: serviceNetworks,
     oom_kill_disable: boolOrString(),
     oom_score_adj: cast("integer", oneOf(str(), { kind: "number", integer: true, min: -1000, max: 1000 })),
@@ -413,7 +427,8 @@ export const SERVICE: ObjectShape = obj(
     privileged: boolOrString(),
     profiles: listOfStrings,
     pull_policy: str({
-      pattern: /^(?:always|never|build|if_not_present|missing|refresh|daily|weekly|every_(?:[0-9]+[wdhms])+)$/,
+      pattern:
+        /^(?:always|never|build|if_not_present|missing|refresh|daily|weekly|every_(?:[0-9]+[wdhms])+)$/,
       expect: "always, never, missing, build, daily, weekly or every_<duration>",
     }),
     pull_refresh_after: str(),
@@ -525,7 +540,10 @@ const model = obj(
 export const COMPOSE_FILE: ObjectShape = obj(
   {
     version: str(),
-    name: str({ pattern: /^[a-z0-9][a-z0-9_-]*$/, expect: "lower-case letters, digits, '_' and '-', starting with a letter or digit" }),
+    name: str({
+      pattern: /^[a-z0-9][a-z0-9_-]*$/,
+      expect: "lower-case letters, digits, '_' and '-', starting with a letter or digit",
+    }),
     include: list(include),
     services: map(SERVICE, NAME_KEYS, "services"),
     models: map(model, NAME_KEYS, "models"),

@@ -5,8 +5,8 @@
 import path from "node:path";
 import { type Document, isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
 import type { Kind } from "../../spec/kinds.js";
-import type { ComposeProject, ServiceLayer } from "./composeProject.js";
 import { hasInterpolation } from "./composeInterpolation.js";
+import type { ComposeProject, ServiceLayer } from "./composeProject.js";
 import { interpolated } from "./composeValidate.js";
 import { entriesOf, entry, keyText, overrideTag, positionOf } from "./composeYaml.js";
 import { kindOfImage, type PublishedPort, shortSyntax } from "./publishedPorts.js";
@@ -42,7 +42,11 @@ export interface ProjectService extends Located {
   /** deploy.restart_policy. */
   restartPolicy?: Located & { condition?: string };
   /** deploy.resources.limits, or the older mem_limit / cpus keys. */
-  limits?: Located & { memory?: string; cpus?: string; from: "deploy.resources.limits" | "mem_limit" | "cpus" };
+  limits?: Located & {
+    memory?: string;
+    cpus?: string;
+    from: "deploy.resources.limits" | "mem_limit" | "cpus";
+  };
   privileged?: Located & { value: boolean | "unknown" };
   networkMode?: Located & { value: string };
   readOnly?: Located & { value: boolean | "unknown" };
@@ -61,12 +65,15 @@ export interface ProjectService extends Located {
 /** A service's layers with `extends` applied: each base's layers come before the layer that extends it. */
 export function effectiveLayers(project: ComposeProject, name: string): ServiceLayer[] {
   const out: ServiceLayer[] = [];
-  for (const layer of project.layers.get(name) ?? []) out.push(...baseLayers(project, layer, new Set()), layer);
+  for (const layer of project.layers.get(name) ?? [])
+    out.push(...baseLayers(project, layer, new Set()), layer);
   return out;
 }
 
 /** The service a layer `extends`, and where: undefined when it extends nothing. */
-export function extendsTarget(layer: ServiceLayer): { service?: string; file?: string; node: Node } | undefined {
+export function extendsTarget(
+  layer: ServiceLayer,
+): { service?: string; file?: string; node: Node } | undefined {
   const doc = layer.scope.doc;
   const value = entry(layer.node, "extends", doc)?.value;
   if (!value) return undefined;
@@ -90,9 +97,14 @@ export function extendedLayer(
   if (scopes === undefined) return undefined; // remote or not loaded
   if (scopes === null) return "noFile";
   for (const scope of scopes) {
-    const services = isMap(scope.doc.contents) ? entry(scope.doc.contents, "services", scope.doc)?.value : null;
-    const found = isMap(services) ? entriesOf(services, scope.doc).find((e) => e.key === target.service) : undefined;
-    if (found && isMap(found.value)) return { name: found.key, scope, keyNode: found.keyNode, node: found.value };
+    const services = isMap(scope.doc.contents)
+      ? entry(scope.doc.contents, "services", scope.doc)?.value
+      : null;
+    const found = isMap(services)
+      ? entriesOf(services, scope.doc).find((e) => e.key === target.service)
+      : undefined;
+    if (found && isMap(found.value))
+      return { name: found.key, scope, keyNode: found.keyNode, node: found.value };
   }
   return "noService";
 }
@@ -164,7 +176,8 @@ function mergedMapping(layers: readonly ServiceLayer[], keyPath: string[]) {
     if (tag) merged.clear();
     if (tag === "reset" || !isMap(node)) continue;
     first = { layer, keyNode };
-    for (const e of entriesOf(node, layer.scope.doc)) merged.set(e.key, { layer, keyNode: e.keyNode, value: e.value });
+    for (const e of entriesOf(node, layer.scope.doc))
+      merged.set(e.key, { layer, keyNode: e.keyNode, value: e.value });
   }
   return first ? { at: first, entries: merged } : undefined;
 }
@@ -208,17 +221,25 @@ export function buildServices(project: ComposeProject): ProjectService[] {
       const dockerfile = isMap(build.node)
         ? text(build.layer, entry(build.node, "dockerfile", doc)?.value ?? null)
         : undefined;
-      service.build = { ...build.where, ...(context ? { context } : {}), ...(dockerfile ? { dockerfile } : {}) };
+      service.build = {
+        ...build.where,
+        ...(context ? { context } : {}),
+        ...(dockerfile ? { dockerfile } : {}),
+      };
     }
     readPorts(service, layers);
     for (const e of allEntries(layers, "expose")) {
-      if (isSeq(e.value)) for (const item of e.value.items) if (isScalar(item)) service.expose.push(String(item.value));
+      if (isSeq(e.value))
+        for (const item of e.value.items) if (isScalar(item)) service.expose.push(String(item.value));
     }
     readHealthcheck(service, layers);
     readDependsOn(service, layers);
     const restart = scalar("restart");
     if (restart && isScalar(restart.node)) {
-      service.restart = { ...restart.where, value: text(restart.layer, restart.node) ?? String(restart.node.value) };
+      service.restart = {
+        ...restart.where,
+        value: text(restart.layer, restart.node) ?? String(restart.node.value),
+      };
     }
     const policy = mergedMapping(layers, ["deploy", "restart_policy"]);
     if (policy) {
@@ -254,10 +275,13 @@ export function buildServices(project: ComposeProject): ProjectService[] {
         service[field] = { ...found.where, value: text(found.layer, found.node) ?? String(found.node.value) };
     }
     const containerName = scalar("container_name");
-    if (containerName && isScalar(containerName.node)) service.containerName = String(containerName.node.value);
+    if (containerName && isScalar(containerName.node))
+      service.containerName = String(containerName.node.value);
     readEnvironment(service, layers);
-    for (const e of allEntries(layers, "env_file")) service.envFiles.push(...strings(e.layer, e.value, "path"));
-    for (const e of allEntries(layers, "secrets")) service.secrets.push(...strings(e.layer, e.value, "source"));
+    for (const e of allEntries(layers, "env_file"))
+      service.envFiles.push(...strings(e.layer, e.value, "path"));
+    for (const e of allEntries(layers, "secrets"))
+      service.secrets.push(...strings(e.layer, e.value, "source"));
     for (const e of allEntries(layers, "profiles")) service.profiles.push(...strings(e.layer, e.value));
     services.push(service);
   }
@@ -278,7 +302,10 @@ function strings(layer: ServiceLayer, node: Node | null, field?: string): string
 
 function lookupEnv(layer: ServiceLayer): NodeJS.ProcessEnv {
   // shortSyntax() interpolates from an environment object; this one asks the layer's lookup.
-  return new Proxy({}, { get: (_, name) => (typeof name === "string" ? layer.scope.lookup(name) : undefined) });
+  return new Proxy(
+    {},
+    { get: (_, name) => (typeof name === "string" ? layer.scope.lookup(name) : undefined) },
+  );
 }
 
 function readPorts(service: ProjectService, layers: readonly ServiceLayer[]): void {
@@ -287,7 +314,8 @@ function readPorts(service: ProjectService, layers: readonly ServiceLayer[]): vo
     for (const item of e.value.items as Node[]) {
       const where = at(e.layer, item);
       if (isMap(item)) {
-        const field = (key: string) => text(e.layer, entry(item, key, e.layer.scope.doc)?.value ?? null) ?? "";
+        const field = (key: string) =>
+          text(e.layer, entry(item, key, e.layer.scope.doc)?.value ?? null) ?? "";
         const target = field("target");
         if (!target) continue;
         const hostIp = field("host_ip");
@@ -304,7 +332,14 @@ function readPorts(service: ProjectService, layers: readonly ServiceLayer[]): vo
         });
       } else if (isScalar(item) && item.value !== null) {
         const port = shortSyntax(String(item.value), lookupEnv(e.layer));
-        if (port) service.ports.push({ service: service.name, ...port, line: where.line, column: where.column, file: where.file });
+        if (port)
+          service.ports.push({
+            service: service.name,
+            ...port,
+            line: where.line,
+            column: where.column,
+            file: where.file,
+          });
       }
     }
   }
@@ -327,7 +362,9 @@ function readHealthcheck(service: ProjectService, layers: readonly ServiceLayer[
   }
   const disable = merged.entries.get("disable");
   const disabled =
-    (disable !== undefined && isScalar(disable.value) && [true, "true"].includes(disable.value.value as never)) ||
+    (disable !== undefined &&
+      isScalar(disable.value) &&
+      [true, "true"].includes(disable.value.value as never)) ||
     test?.[0] === "NONE";
   const interval = get("interval");
   const timeout = get("timeout");
@@ -352,7 +389,12 @@ function readDependsOn(service: ProjectService, layers: readonly ServiceLayer[])
       for (const item of e.value.items as Node[]) {
         if (!isScalar(item)) continue;
         const name = String(item.value);
-        byName.set(name, { ...at(e.layer, item), service: name, condition: "service_started", required: true });
+        byName.set(name, {
+          ...at(e.layer, item),
+          service: name,
+          condition: "service_started",
+          required: true,
+        });
       }
     } else if (isMap(e.value)) {
       for (const dep of entriesOf(e.value, doc)) {

@@ -3,9 +3,9 @@
 // missing required keys, duplicate list entries, and `${…}` that compose cannot interpolate. Values are interpolated
 // first, as compose does; a value that depends on an unset variable is not judged (its deploy-time value is unknown).
 import { type Document, isMap, isScalar, isSeq, type LineCounter, type Node, visit } from "yaml";
-import { scalarValuePosition } from "../prometheus/yamlPosition.js";
 import { suggest } from "../../spec/suggest.js";
-import { evaluate, type Lookup, parseTemplate, type Template } from "./composeInterpolation.js";
+import { scalarValuePosition } from "../prometheus/yamlPosition.js";
+import { evaluate, type Lookup, parseTemplate, type Template, variableUses } from "./composeInterpolation.js";
 import type { ObjectShape, Shape } from "./composeSchema.js";
 import { entriesOf, overrideTag, type Position, positionOf, resolved } from "./composeYaml.js";
 
@@ -50,11 +50,25 @@ export interface FileScope {
   file: string;
   /** Absolute folder of the file: its relative paths resolve against it. */
   directory: string;
+  /** An override file (`-f base -f this`): keys the base may set are not required here (compose validates the merge). */
+  partial: boolean;
   doc: Document;
   lines: LineCounter;
   source: string;
   lookup: Lookup;
   problems: ComposeProblem[];
+  /** Every `${…}` the file reads, in file order. */
+  variables: VariableReference[];
+}
+
+/** One variable a compose file reads, where it reads it first in a value, and whether it has a fallback there. */
+export interface VariableReference extends Position {
+  file: string;
+  name: string;
+  /** A default (`:-`, `-`), a `:+`/`+` form, or inside another variable's default: not needed to interpolate. */
+  optional: boolean;
+  /** Whether the environment or the .env file sets it. */
+  set: boolean;
 }
 
 const templates = new WeakMap<Node, Template>();
@@ -76,6 +90,15 @@ export function checkInterpolation(scope: FileScope): void {
       const template = templateOf(node);
       const at = (offset: number) =>
         scalarValuePosition(scope.source, node, offset, scope.lines) ?? positionOf(node, scope.lines)!;
+      for (const use of variableUses(template)) {
+        scope.variables.push({
+          file: scope.file,
+          name: use.name,
+          optional: use.optional,
+          set: scope.lookup(use.name) !== undefined,
+          ...at(use.offset),
+        });
+      }
       if (template.error) {
         scope.problems.push({
           file: scope.file,
@@ -100,8 +123,12 @@ export function checkInterpolation(scope: FileScope): void {
 }
 
 /** A scalar's value after interpolation; `unknown` when an unset variable (or a bad template) decides it. */
-export function interpolated(node: Node & { value?: unknown }, lookup: Lookup): { value: unknown; unknown: boolean } {
-  if (typeof node.value !== "string" || !node.value.includes("$")) return { value: node.value, unknown: false };
+export function interpolated(
+  node: Node & { value?: unknown },
+  lookup: Lookup,
+): { value: unknown; unknown: boolean } {
+  if (typeof node.value !== "string" || !node.value.includes("$"))
+    return { value: node.value, unknown: false };
   const template = templateOf(node);
   if (template.error) return { value: node.value, unknown: true };
   const result = evaluate(template, lookup);
@@ -129,7 +156,8 @@ export function validateDocument(scope: FileScope, root: Node | null, shape: Obj
       severity: "warning",
       path: "version",
       ...positionOf(version.keyNode, scope.lines)!,
-      message: "version is obsolete: Compose ignores it (and warns) since the Compose Specification replaced the 2.x/3.x formats; remove it",
+      message:
+        "version is obsolete: Compose ignores it (and warns) since the Compose Specification replaced the 2.x/3.x formats; remove it",
     });
   }
 }
@@ -141,9 +169,16 @@ function validate(scope: FileScope, node: Node | null, shape: Shape, path: strin
 }
 
 /** The problems of one node against one shape (collected, so that oneOf can compare its branches). */
-function check(scope: FileScope, node: Node | null, shape: Shape, path: string[], keyNode: Node): ComposeProblem[] {
+function check(
+  scope: FileScope,
+  node: Node | null,
+  shape: Shape,
+  path: string[],
+  keyNode: Node,
+): ComposeProblem[] {
   const problems: ComposeProblem[] = [];
-  const where = () => positionOf(node, scope.lines) ?? positionOf(keyNode, scope.lines) ?? { line: 1, column: 1 };
+  const where = () =>
+    positionOf(node, scope.lines) ?? positionOf(keyNode, scope.lines) ?? { line: 1, column: 1 };
   const dotted = path.join(".");
   const wrongType = (expected: string) =>
     problems.push({
@@ -265,7 +300,8 @@ function checkObject(
       continue;
     }
     const suggestion = suggest(entry.key, known);
-    const where = path.length === 0 ? "at the top level of a compose file" : `in ${shape.what ?? path.join(".")}`;
+    const where =
+      path.length === 0 ? "at the top level of a compose file" : `in ${shape.what ?? path.join(".")}`;
     problems.push({
       file: scope.file,
       kind: "unknownKey",
@@ -276,7 +312,7 @@ function checkObject(
       ...(suggestion ? { suggestion } : {}),
     });
   }
-  for (const required of shape.required ?? []) {
+  for (const required of scope.partial ? [] : (shape.required ?? [])) {
     if (entries.some((e) => e.key === required)) continue;
     problems.push({
       file: scope.file,
@@ -342,7 +378,8 @@ function checkScalar(
   if (allowed) return;
   const suggestion = shape.values ? suggest(text, shape.values) : undefined;
   const expected = shape.values ? shape.values.join(", ") : shape.expect;
-  const shown = text === raw ? JSON.stringify(text) : `${JSON.stringify(raw)} (which interpolates to a value that)`;
+  const shown =
+    text === raw ? JSON.stringify(text) : `${JSON.stringify(raw)} (which interpolates to a value that)`;
   problems.push({
     file: scope.file,
     kind: "badValue",

@@ -10,6 +10,7 @@ import {
   LineCounter,
   type Node,
   parseAllDocuments,
+  visit,
   type YAMLMap,
 } from "yaml";
 
@@ -101,12 +102,45 @@ export function positionOf(node: Node | null | undefined, lines: LineCounter): P
   return { line, column: col };
 }
 
+// Alias.resolve() searches the whole document for its anchor, and mappings are read many times (merges, layers,
+// consistency checks): both are cached per node, which the parsed document never changes.
+const aliasTargets = new WeakMap<Node, Node | null>();
+const entryLists = new WeakMap<YAMLMap, Entry[]>();
+
+const anchorIndexes = new WeakMap<Document, Map<string, { offset: number; node: Node }[]>>();
+
+/** Every anchored node of a document by anchor name, in file order (one walk, instead of one per alias). */
+function anchorsOf(doc: Document): Map<string, { offset: number; node: Node }[]> {
+  let index = anchorIndexes.get(doc);
+  if (!index) {
+    const built = new Map<string, { offset: number; node: Node }[]>();
+    visit(doc, {
+      Node(_key, node) {
+        if (!node.anchor || isAlias(node)) return;
+        const list = built.get(node.anchor) ?? [];
+        list.push({ offset: node.range?.[0] ?? 0, node });
+        built.set(node.anchor, list);
+      },
+    });
+    index = built;
+    anchorIndexes.set(doc, index);
+  }
+  return index;
+}
+
 /** The node an alias points to (or the node itself); null for none. */
 export function resolved(node: unknown, doc: Document): Node | null {
+  if (!node || !isAlias(node)) return (node as Node | null | undefined) ?? null;
+  const cached = aliasTargets.get(node);
+  if (cached !== undefined) return cached;
   let current = node as Node | null | undefined;
   for (let hops = 0; current && isAlias(current) && hops < 64; hops++) {
-    current = current.resolve(doc) as Node | undefined;
+    // YAML: an alias names the closest anchor of that name before it.
+    const before = current.range?.[0] ?? Number.POSITIVE_INFINITY;
+    const candidates = anchorsOf(doc).get(current.source) ?? [];
+    current = candidates.filter((c) => c.offset < before).at(-1)?.node;
   }
+  aliasTargets.set(node, current ?? null);
   return current ?? null;
 }
 
@@ -121,6 +155,8 @@ export interface Entry {
 
 /** A mapping's entries as compose sees them: its own keys, then those merged in by `<<:` that it does not override. */
 export function entriesOf(map: YAMLMap, doc: Document, depth = 0): Entry[] {
+  const cached = entryLists.get(map);
+  if (cached) return cached;
   const own: Entry[] = [];
   const merged: Entry[] = [];
   for (const pair of map.items) {
@@ -145,7 +181,9 @@ export function entriesOf(map: YAMLMap, doc: Document, depth = 0): Entry[] {
     seen.add(e.key);
     return true;
   });
-  return [...own, ...fromMerge];
+  const entries = [...own, ...fromMerge];
+  entryLists.set(map, entries);
+  return entries;
 }
 
 function isMergeKey(node: Node): boolean {

@@ -15,7 +15,12 @@ export interface KubeService {
   file: string;
   line: number;
   /** Workloads whose pod template labels the selector matches. */
-  workloads: { kind: string; name: string; images: string[]; httpProbe?: { path: string; port?: string | number } }[];
+  workloads: {
+    kind: string;
+    name: string;
+    images: string[];
+    httpProbe?: { path: string; port?: string | number };
+  }[];
   /** An Ingress routes to it. */
   ingress: boolean;
 }
@@ -94,10 +99,13 @@ export async function readKubernetesServices(root: string, files: readonly strin
             .map((c) => obj(obj(c.readinessProbe).httpGet).path ?? obj(obj(c.livenessProbe).httpGet).path)
             .find((p) => typeof p === "string") as string | undefined;
           const probeOwner = containers.find(
-            (c) => obj(obj(c.readinessProbe).httpGet).path === probe || obj(obj(c.livenessProbe).httpGet).path === probe,
+            (c) =>
+              obj(obj(c.readinessProbe).httpGet).path === probe ||
+              obj(obj(c.livenessProbe).httpGet).path === probe,
           );
           const probePort = probeOwner
-            ? (obj(obj(probeOwner.readinessProbe).httpGet).port ?? obj(obj(probeOwner.livenessProbe).httpGet).port)
+            ? (obj(obj(probeOwner.readinessProbe).httpGet).port ??
+              obj(obj(probeOwner.livenessProbe).httpGet).port)
             : undefined;
           workloads.push({
             kind,
@@ -109,7 +117,9 @@ export async function readKubernetesServices(root: string, files: readonly strin
               ? {
                   httpProbe: {
                     path: probe,
-                    ...(typeof probePort === "string" || typeof probePort === "number" ? { port: probePort } : {}),
+                    ...(typeof probePort === "string" || typeof probePort === "number"
+                      ? { port: probePort }
+                      : {}),
                   },
                 }
               : {}),
@@ -125,7 +135,12 @@ export async function readKubernetesServices(root: string, files: readonly strin
     service.workloads = selector.length
       ? workloads
           .filter((w) => w.namespace === service.namespace && selector.every(([k, v]) => w.labels[k] === v))
-          .map(({ kind, name, images, httpProbe }) => ({ kind, name, images, ...(httpProbe ? { httpProbe } : {}) }))
+          .map(({ kind, name, images, httpProbe }) => ({
+            kind,
+            name,
+            images,
+            ...(httpProbe ? { httpProbe } : {}),
+          }))
       : [];
     service.ingress = ingressTargets.has(`${service.namespace}/${service.name}`);
   }

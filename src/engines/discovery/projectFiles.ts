@@ -1,7 +1,7 @@
 // The files of a project that say how it is built, deployed, monitored and operated, found by name and (for YAML) by a
 // look at their first lines: compose files, Kubernetes manifests, deploy and rollback scripts, package.json, an env
 // example, Prometheus rule files, coverage reports, runbook and backup folders, CI pipelines. A bounded walk that
-// skips dependency, build-output and test-fixture folders (what is there is not what this system ships) and hidden
+// skips dependency, build-output, test-fixture and example folders (what is there is not what this system ships) and hidden
 // folders other than .github. Used by `gauntlet init`; it reads, never writes.
 import type { Dirent } from "node:fs";
 import { open, readdir } from "node:fs/promises";
@@ -30,13 +30,26 @@ const SKIPPED = new Set([
   "__fixtures__",
   "testdata",
   "charts",
+  "examples",
 ]);
 
 const COMPOSE_NAME = /^(?:docker-)?compose(?:\.[\w-]+)?\.ya?ml$/i;
 /** The files compose reads without -f, in its order of preference, and the override it adds to the first. */
 const COMPOSE_DEFAULTS = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
-const OVERRIDES = ["compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml", "docker-compose.override.yml"];
-const ENV_EXAMPLES = [".env.example", ".env.sample", ".env.template", ".env.dist", "env.example", "example.env"];
+const OVERRIDES = [
+  "compose.override.yaml",
+  "compose.override.yml",
+  "docker-compose.override.yaml",
+  "docker-compose.override.yml",
+];
+const ENV_EXAMPLES = [
+  ".env.example",
+  ".env.sample",
+  ".env.template",
+  ".env.dist",
+  "env.example",
+  "example.env",
+];
 const SCRIPT_FOLDERS = new Set(["scripts", "script", "bin", "deploy", "deployment", "ops", "tools", "ci"]);
 
 export interface ComposeSet {
@@ -72,7 +85,9 @@ async function listFiles(root: string): Promise<{ files: string[]; folders: stri
   let seen = 0;
   let truncated = false;
   const visit = async (relative: string, depth: number): Promise<void> => {
-    const entries = await readdir(path.join(root, relative), { withFileTypes: true }).catch(() => [] as Dirent[]);
+    const entries = await readdir(path.join(root, relative), { withFileTypes: true }).catch(
+      () => [] as Dirent[],
+    );
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       if (++seen > MAX_ENTRIES) {
@@ -137,18 +152,22 @@ export async function findProjectFiles(root: string): Promise<ProjectFiles> {
     if (!found.envExample && folder === "" && ENV_EXAMPLES.includes(name)) found.envExample = file;
     if (folder === ".github/workflows" && /\.ya?ml$/.test(lower)) found.ci.push(file);
     if (file === ".gitlab-ci.yml") found.ci.push(file);
-    const script = /\.(?:sh|bash)$/.test(lower) || (folder.split("/").some((f) => SCRIPT_FOLDERS.has(f)) && !lower.includes("."));
+    const script =
+      /\.(?:sh|bash)$/.test(lower) ||
+      (folder.split("/").some((f) => SCRIPT_FOLDERS.has(f)) && !lower.includes("."));
     const inScriptPlace = folder === "" || folder.split("/").some((f) => SCRIPT_FOLDERS.has(f));
     if (script && inScriptPlace && /^deploy/.test(lower)) found.deployScripts.push(file);
     else if (script && inScriptPlace && /^rollback/.test(lower)) found.rollbackScripts.push(file);
     else if (script && (topFolder === "deploy" || topFolder === "deployment") && depthOf(file) === 1) {
       found.deployScripts.push(file);
     }
-    if (lower === "lcov.info" || lower.endsWith(".lcov")) found.coverageReports.push({ path: file, format: "lcov" });
+    if (lower === "lcov.info" || lower.endsWith(".lcov"))
+      found.coverageReports.push({ path: file, format: "lcov" });
     if (/\.xml$/.test(lower) && /(?:coverage|cobertura|jacoco)/.test(lower)) {
       const head = (await peek(path.join(root, file))).slice(0, 4096);
       if (/<coverage[\s>]/.test(head)) found.coverageReports.push({ path: file, format: "cobertura" });
-      else if (/<report[\s>]/.test(head) && /jacoco/i.test(head)) found.coverageReports.push({ path: file, format: "jacoco" });
+      else if (/<report[\s>]/.test(head) && /jacoco/i.test(head))
+        found.coverageReports.push({ path: file, format: "jacoco" });
     }
     if (/\.ya?ml$/.test(lower) && !found.ci.includes(file)) {
       const text = await peek(path.join(root, file));
@@ -160,7 +179,12 @@ export async function findProjectFiles(root: string): Promise<ProjectFiles> {
   }
   for (const folder of folders) {
     const name = base(folder).toLowerCase();
-    if (!found.runbooks && (name === "runbooks" || name === "runbook") && files.some((f) => f.startsWith(`${folder}/`))) {
+    if (
+      !found.runbooks &&
+      (name === "runbooks" || name === "runbook") &&
+      // Documents, not code: a source folder named runbooks (a runbook parser, say) is not one.
+      files.some((f) => f.startsWith(`${folder}/`) && /\.(?:md|markdown|adoc|rst|txt)$/i.test(f))
+    ) {
       found.runbooks = folder;
     }
     if ((name === "backups" || name === "backup") && depthOf(folder) <= 1) found.backupFolders.push(folder);
@@ -179,7 +203,9 @@ function composeSets(composeFiles: readonly string[]): ComposeSet[] {
     byFolder.set(folder, [...(byFolder.get(folder) ?? []), base(file)]);
   }
   const sets: ComposeSet[] = [];
-  for (const [folder, names] of [...byFolder].sort((a, b) => depthOf(a[0] || ".") - depthOf(b[0] || ".") || a[0].localeCompare(b[0]))) {
+  for (const [folder, names] of [...byFolder].sort(
+    (a, b) => depthOf(a[0] || ".") - depthOf(b[0] || ".") || a[0].localeCompare(b[0]),
+  )) {
     const main = COMPOSE_DEFAULTS.find((n) => names.includes(n)) ?? names.find((n) => !OVERRIDES.includes(n));
     if (!main) continue;
     const override = COMPOSE_DEFAULTS.includes(main) ? OVERRIDES.find((n) => names.includes(n)) : undefined;

@@ -93,7 +93,12 @@ export async function findBuildSecrets(model: DockerfileModel): Promise<BuildSec
         const reason = assignedValueReason(p.value, p.quoted, "config", p.name);
         if (reason === null) {
           redact.push(p.value);
-          hits.push({ ...base, rule: "gauntlet/secret-in-build-config", kind: "literal", masked: mask(p.value) });
+          hits.push({
+            ...base,
+            rule: "gauntlet/secret-in-build-config",
+            kind: "literal",
+            masked: mask(p.value),
+          });
         } else {
           hits.push({ ...base, rule: "DL3064", kind: "weak-value", masked: mask(p.value), reason });
         }
@@ -107,7 +112,10 @@ export async function findBuildSecrets(model: DockerfileModel): Promise<BuildSec
 function propertyAt(ins: DockerInstruction, line: number, column: number): DockerProperty | undefined {
   let found: DockerProperty | undefined;
   for (const p of ins.properties) {
-    const start = p.valueLine === undefined ? { line: p.line, column: p.column } : { line: p.valueLine, column: p.valueColumn! };
+    const start =
+      p.valueLine === undefined
+        ? { line: p.line, column: p.column }
+        : { line: p.valueLine, column: p.valueColumn! };
     if (start.line < line || (start.line === line && start.column <= column)) found = p;
   }
   return found ?? ins.properties[0];

@@ -2,7 +2,7 @@
 // `Dockerfile.<variant>`, `<variant>.Dockerfile` (any case). Used when the spec lists none (a system built into an
 // image is judged whether or not the spec says so) and by `gauntlet init`. Dependency, build-output and test-fixture
 // folders are not searched: what is found there is not what this system ships.
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 
 const NAME = /^(?:dockerfile|containerfile)(?:\.[\w.-]+)?$|^[\w.-]+\.(?:dockerfile|containerfile)$/i;
@@ -25,8 +25,11 @@ const SKIPPED = new Set([
   "testdata",
 ]);
 
+/** Variants are named for their purpose (Dockerfile.dev, Dockerfile.alpine); these endings are other files. */
+const NOT_A_VARIANT = /\.(?:md|txt|orig|bak|swp|ts|js|mjs|cjs|map|py|go|rs|json|ya?ml|sh|toml|lock)$/i;
+
 export function isDockerfileName(name: string): boolean {
-  return NAME.test(name) && !/\.(?:md|txt|orig|bak|swp)$/i.test(name);
+  return NAME.test(name) && !NOT_A_VARIANT.test(name);
 }
 
 /** Dockerfiles under `repoDir` down to `maxDepth` folders below it, relative with forward slashes, sorted. */
@@ -37,9 +40,12 @@ export async function findDockerfiles(repoDir: string, maxDepth = 3): Promise<st
     for (const entry of entries) {
       const child = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
-        if (depth < maxDepth && !SKIPPED.has(entry.name) && !entry.name.startsWith(".")) await visit(child, depth + 1);
+        if (depth < maxDepth && !SKIPPED.has(entry.name) && !entry.name.startsWith("."))
+          await visit(child, depth + 1);
       } else if (entry.isFile() && isDockerfileName(entry.name)) {
-        found.push(child);
+        // A file of that name holding no FROM is something else (a template's fragment, a note).
+        const text = await readFile(path.join(repoDir, child), "utf8").catch(() => "");
+        if (/^\s*FROM\s/im.test(text)) found.push(child);
       }
     }
   };

@@ -1,13 +1,7 @@
 // A Dockerfile as plain data: instructions with 1-based positions, build stages (which one builds on which), the
 // global ARG defaults FROM may use, and hadolint's inline pragmas. Parsing is dockerfile-ast's (the parser of the
 // VS Code Docker extension); what the rules need is copied out so that nothing downstream depends on its classes.
-import {
-  type Argument,
-  DockerfileParser,
-  type Instruction,
-  Keyword,
-  type Property,
-} from "dockerfile-ast";
+import { type Argument, DockerfileParser, type Instruction, Keyword, type Property } from "dockerfile-ast";
 
 export interface DockerProperty {
   name: string;
@@ -78,7 +72,7 @@ export interface HadolintPragma {
 
 export interface DockerfileModel {
   /** The escape character (`\`, or a backtick with `# escape=\``). */
-  escape: string;
+  escapeChar: string;
   /** The file's lines without line ends. */
   lines: string[];
   instructions: DockerInstruction[];
@@ -98,7 +92,7 @@ export function parseDockerfile(text: string): DockerfileModel {
   const normalised = text.replace(/\r\n?/g, "\n");
   const lines = normalised.split("\n");
   const ast = DockerfileParser.parse(normalised);
-  const escape = ast.getEscapeCharacter() || "\\";
+  const escapeChar = ast.getEscapeCharacter() || "\\";
   const instructions: DockerInstruction[] = [];
   const stages: DockerStage[] = [];
   const globalArgs: Record<string, string | null> = {};
@@ -118,7 +112,7 @@ export function parseDockerfile(text: string): DockerfileModel {
       argsLine0: argsRange?.start.line ?? range.start.line,
       argsColumn0: argsRange?.start.character ?? range.end.character,
       flags: flagsOf(node),
-      json: keyword === "FROM" ? null : execForm(args, escape),
+      json: keyword === "FROM" ? null : execForm(args, escapeChar),
       heredocs: heredocsOf(node),
       properties: propertiesOf(node, normalised),
     };
@@ -133,17 +127,19 @@ export function parseDockerfile(text: string): DockerfileModel {
     }
     instructions.push(instruction);
   }
-  return { escape, lines, instructions, stages, pragmas: pragmasOf(lines, instructions), globalArgs };
+  return { escapeChar, lines, instructions, stages, pragmas: pragmasOf(lines, instructions), globalArgs };
 }
 
 function flagsOf(node: Instruction): DockerInstruction["flags"] {
-  const withFlags = node as Instruction & { getFlags?: () => { getName(): string; getValue(): string | null }[] };
+  const withFlags = node as Instruction & {
+    getFlags?: () => { getName(): string; getValue(): string | null }[];
+  };
   return (withFlags.getFlags?.() ?? []).map((f) => ({ name: f.getName(), value: f.getValue() }));
 }
 
 /** `["a", "b"]` as Docker reads it: a JSON array of strings, else null (shell form). */
-function execForm(args: string, escape: string): string[] | null {
-  const joined = joinContinuations(args, escape).trim();
+function execForm(args: string, escapeChar: string): string[] | null {
+  const joined = joinContinuations(args, escapeChar).trim();
   if (!joined.startsWith("[")) return null;
   try {
     const value: unknown = JSON.parse(joined);
@@ -154,19 +150,19 @@ function execForm(args: string, escape: string): string[] | null {
 }
 
 /** The arguments on one line, as Docker joins them: escaped line ends removed, comment lines inside dropped. */
-export function joinContinuations(args: string, escape: string): string {
+export function joinContinuations(args: string, escapeChar: string): string {
   const out: string[] = [];
   const physical = args.split("\n");
   physical.forEach((line, i) => {
     if (i > 0 && (line.trim() === "" || line.trimStart().startsWith("#"))) return;
-    out.push(endsWithEscape(line, escape) ? line.slice(0, line.lastIndexOf(escape)) : line);
+    out.push(endsWithEscape(line, escapeChar) ? line.slice(0, line.lastIndexOf(escapeChar)) : line);
   });
   return out.join("");
 }
 
-export function endsWithEscape(line: string, escape: string): boolean {
+export function endsWithEscape(line: string, escapeChar: string): boolean {
   const trimmed = line.replace(/[ \t]+$/, "");
-  return trimmed.endsWith(escape);
+  return trimmed.endsWith(escapeChar);
 }
 
 function heredocsOf(node: Instruction): DockerHeredoc[] {
@@ -197,14 +193,18 @@ function propertiesOf(node: Instruction, text: string): DockerProperty[] {
   return (withProperties.getProperties?.() ?? []).map((p) => {
     const nameRange = p.getNameRange();
     const valueRange = p.getValueRange();
-    const raw = valueRange ? text.slice(offsetOf(lineStarts, valueRange.start), offsetOf(lineStarts, valueRange.end)) : "";
+    const raw = valueRange
+      ? text.slice(offsetOf(lineStarts, valueRange.start), offsetOf(lineStarts, valueRange.end))
+      : "";
     return {
       name: p.getName(),
       value: p.getValue(),
       quoted: /^["']/.test(raw),
       line: nameRange.start.line + 1,
       column: nameRange.start.character + 1,
-      ...(valueRange ? { valueLine: valueRange.start.line + 1, valueColumn: valueRange.start.character + 1 } : {}),
+      ...(valueRange
+        ? { valueLine: valueRange.start.line + 1, valueColumn: valueRange.start.character + 1 }
+        : {}),
     };
   });
 }
@@ -227,12 +227,16 @@ function stageOf(
 ): DockerStage {
   const range = node.getRange();
   // The arguments without flags: `--platform=… image AS name`.
-  const words = (node as Instruction & { getArguments(): Argument[] }).getArguments().map((a) => a.getValue());
+  const words = (node as Instruction & { getArguments(): Argument[] })
+    .getArguments()
+    .map((a) => a.getValue());
   const image = words[0] ?? "";
   const asIndex = words.findIndex((w) => w.toUpperCase() === "AS");
   const alias = asIndex > 0 ? words[asIndex + 1] : undefined;
   const { text: resolved, unresolved } = substituteVariables(image, globalArgs);
-  const parent = stages.find((s) => s.alias !== undefined && s.alias.toLowerCase() === resolved.toLowerCase());
+  const parent = stages.find(
+    (s) => s.alias !== undefined && s.alias.toLowerCase() === resolved.toLowerCase(),
+  );
   const platform = flagsOf(node).find((f) => f.name === "platform")?.value ?? undefined;
   return {
     index: stages.length,
@@ -316,4 +320,3 @@ export function chainInstructions(model: DockerfileModel, stageIndex: number): D
     .reverse()
     .flatMap((s) => s.instructions.map((i) => model.instructions[i]!));
 }
-

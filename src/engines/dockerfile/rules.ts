@@ -56,7 +56,8 @@ export const DOCKERFILE_RULES: Readonly<Record<string, RuleInfo>> = {
     fix: "pin the image to a release tag, better a digest (image:tag@sha256:…)",
   },
   "gauntlet/image-from-build-arg": {
-    title: "the base image comes from a build argument without a default: what is built depends on who builds it",
+    title:
+      "the base image comes from a build argument without a default: what is built depends on who builds it",
     fix: "give the ARG a pinned default (ARG BASE=image:tag@sha256:…)",
   },
   DL3002: {
@@ -109,15 +110,18 @@ export const DOCKERFILE_RULES: Readonly<Record<string, RuleInfo>> = {
     fix: 'use LABEL org.opencontainers.image.authors="…"',
   },
   DL3025: {
-    title: "CMD/ENTRYPOINT in shell form: /bin/sh -c becomes PID 1 and the application never receives SIGTERM",
+    title:
+      "CMD/ENTRYPOINT in shell form: /bin/sh -c becomes PID 1 and the application never receives SIGTERM",
     fix: 'use the JSON form (CMD ["node", "server.js"]), or start the shell form with exec',
   },
   DL3057: {
-    title: "the final image has no HEALTHCHECK: docker and compose cannot tell a hung container from a healthy one",
+    title:
+      "the final image has no HEALTHCHECK: docker and compose cannot tell a hung container from a healthy one",
     fix: "add HEALTHCHECK CMD <a command that probes the service> (Kubernetes ignores it and uses probes)",
   },
   "gauntlet/build-tools-in-final-stage": {
-    title: "the final stage installs build tools (compilers, dev dependencies) that the running service does not need",
+    title:
+      "the final stage installs build tools (compilers, dev dependencies) that the running service does not need",
     fix: "build in an earlier stage and COPY --from it only what runs (multi-stage build), or remove the tools in the same RUN",
   },
 };
@@ -157,7 +161,8 @@ const BUILD_PACKAGES = new Set([
   "cargo",
 ]);
 /** Archives ADD extracts (where ADD of a local file is the right instruction). */
-const ARCHIVE = /\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz|tbz2|tb2|tar\.xz|txz|tar\.lz|tar\.lzma|tlz|tar\.Z|tZ|tar\.zst|tzst)$/i;
+const ARCHIVE =
+  /\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz|tbz2|tb2|tar\.xz|txz|tar\.lz|tar\.lzma|tlz|tar\.Z|tZ|tar\.zst|tzst)$/i;
 const NON_ROOT_BASE = /nonroot|non-root|unprivileged|rootless/i;
 /** Tools an entrypoint uses to step down from root (the official database images' pattern). */
 const STEP_DOWN = new Set(["gosu", "su-exec", "setpriv", "chpst"]);
@@ -188,7 +193,14 @@ export function lintDockerfile(model: DockerfileModel): RuleHit[] {
 
   const first = model.instructions[0];
   if (model.stages.length === 0) {
-    hits.push({ rule: "gauntlet/not-a-dockerfile", line: first?.line ?? 1, column: 1, instructionLine: first?.line ?? 1, stage: -1, detail: {} });
+    hits.push({
+      rule: "gauntlet/not-a-dockerfile",
+      line: first?.line ?? 1,
+      column: 1,
+      instructionLine: first?.line ?? 1,
+      stage: -1,
+      detail: {},
+    });
     return hits;
   }
   for (const ins of model.instructions) {
@@ -202,19 +214,27 @@ export function lintDockerfile(model: DockerfileModel): RuleHit[] {
   const finalStage = model.stages.length - 1;
   const shipped = new Set(stageChain(model, finalStage).map((s) => s.index));
   for (const run of runs) buildRules(run, hit, shipped.has(run.ins.stage));
-  for (const ins of model.instructions) if (ins.keyword === "ADD") addRules(ins, model.escape, hit);
+  for (const ins of model.instructions) if (ins.keyword === "ADD") addRules(ins, model.escapeChar, hit);
   finalStageRules(model, runs, hit);
   return hits.sort((a, b) => a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
 }
 
-type Hit = (rule: string, ins: DockerInstruction, detail?: RuleHit["detail"], at?: { line: number; column: number }) => void;
+type Hit = (
+  rule: string,
+  ins: DockerInstruction,
+  detail?: RuleHit["detail"],
+  at?: { line: number; column: number },
+) => void;
 
 function fromRules(model: DockerfileModel, hit: Hit): void {
   for (const stage of model.stages) {
     const ins = model.instructions[stage.instructions[0]!]!;
     if (stage.parent !== undefined) continue;
     if (stage.resolvedImage === null) {
-      hit("gauntlet/image-from-build-arg", ins, { image: stage.image, variables: stage.unresolved.join(", ") });
+      hit("gauntlet/image-from-build-arg", ins, {
+        image: stage.image,
+        variables: stage.unresolved.join(", "),
+      });
       continue;
     }
     const ref = parseImageReference(stage.resolvedImage);
@@ -265,7 +285,12 @@ function buildRules(run: RunCommands, hit: Hit, shipped: boolean): void {
     }
     const fetched = pipedFromFetcher(commands, index);
     if (INTERPRETERS.has(command.program) && (fetched || runsFetchedScript(command))) {
-      hit("gauntlet/pipe-to-shell", ins, { fetcher: fetched ?? "curl/wget", interpreter: command.program }, at);
+      hit(
+        "gauntlet/pipe-to-shell",
+        ins,
+        { fetcher: fetched ?? "curl/wget", interpreter: command.program },
+        at,
+      );
     }
   }
   if (shipped) {
@@ -324,8 +349,8 @@ function aptListsMounted(mounts: string[]): boolean {
   );
 }
 
-function addRules(ins: DockerInstruction, escape: string, hit: Hit): void {
-  const words = ins.json ?? splitWords(ins.args, escape);
+function addRules(ins: DockerInstruction, escapeChar: string, hit: Hit): void {
+  const words = ins.json ?? splitWords(ins.args, escapeChar);
   const sources = words.slice(0, -1).filter((w) => !w.startsWith("<<"));
   const checksum = ins.flags.some((f) => f.name === "checksum" && f.value);
   for (const source of sources) {
@@ -333,7 +358,9 @@ function addRules(ins: DockerInstruction, escape: string, hit: Hit): void {
     const git = /^git@|\.git(?:#|$)/.test(source);
     if (url || git) {
       const pinnedCommit = git && /#[0-9a-f]{40}$/i.test(source);
-      if (!checksum && !pinnedCommit) hit("gauntlet/add-url-unchecked", ins, { source });
+      // A URL's password never leaves as a fact (the secret rules register it for redaction as well).
+      const shown = source.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/, "$1:…@");
+      if (!checksum && !pinnedCommit) hit("gauntlet/add-url-unchecked", ins, { source: shown });
     } else if (!ARCHIVE.test(source)) {
       hit("DL3020", ins, { source });
     }
@@ -341,9 +368,9 @@ function addRules(ins: DockerInstruction, escape: string, hit: Hit): void {
 }
 
 /** ADD's words as Docker splits them: on blanks, quotes removed (escaped line ends already joined). */
-function splitWords(args: string, escape: string): string[] {
+function splitWords(args: string, escapeChar: string): string[] {
   const words: string[] = [];
-  for (const match of joinContinuations(args, escape).matchAll(/"((?:\\.|[^"\\])*)"|'([^']*)'|(\S+)/g)) {
+  for (const match of joinContinuations(args, escapeChar).matchAll(/"((?:\\.|[^"\\])*)"|'([^']*)'|(\S+)/g)) {
     words.push(match[1] ?? match[2] ?? match[3]!);
   }
   return words;
@@ -362,7 +389,8 @@ function finalStageRules(model: DockerfileModel, runs: RunCommands[], hit: Hit):
   let entrypoint: DockerInstruction | undefined;
   for (const ins of chain) {
     if (ins.keyword === "ENV" || ins.keyword === "ARG") {
-      for (const p of ins.properties) if (p.value !== null || ins.keyword === "ARG") variables[p.name] = p.value;
+      for (const p of ins.properties)
+        if (p.value !== null || ins.keyword === "ARG") variables[p.name] = p.value;
     }
     if (ins.keyword === "USER") {
       user = ins;
@@ -377,7 +405,9 @@ function finalStageRules(model: DockerfileModel, runs: RunCommands[], hit: Hit):
     const base = stageChain(model, finalIndex).at(-1)!;
     const inChain = new Set(chain);
     const stepDown = runs.find(
-      (r) => inChain.has(r.ins) && r.commands.some((c) => STEP_DOWN.has(c.program) || c.args.some((a) => STEP_DOWN_WORD.test(a))),
+      (r) =>
+        inChain.has(r.ins) &&
+        r.commands.some((c) => STEP_DOWN.has(c.program) || c.args.some((a) => STEP_DOWN_WORD.test(a))),
     );
     if (base.resolvedImage && NON_ROOT_BASE.test(base.resolvedImage)) {
       hit("gauntlet/user-from-base", fromIns, { image: base.resolvedImage });
@@ -418,10 +448,10 @@ function buildToolRules(runs: RunCommands[], chain: DockerInstruction[], hit: Hi
       const at = positionOf(run, command);
       if (!removes) {
         const tools = installedPackages(command).filter((p) => BUILD_PACKAGES.has(p));
-        if (tools.length > 0) hit("gauntlet/build-tools-in-final-stage", ins, { tools: tools.join(", ") }, at);
+        if (tools.length > 0)
+          hit("gauntlet/build-tools-in-final-stage", ins, { tools: tools.join(", ") }, at);
       }
-      const production =
-        nodeEnvProduction || command.assignments.some((a) => a === "NODE_ENV=production");
+      const production = nodeEnvProduction || command.assignments.some((a) => a === "NODE_ENV=production");
       if (!production && !pruned && installsDevDependencies(command)) {
         hit("gauntlet/build-tools-in-final-stage", ins, { tools: `${command.program} devDependencies` }, at);
       }
@@ -461,7 +491,9 @@ const PRODUCTION_FLAGS = /^(?:--production(?:=true)?|--prod|-P|--omit=dev|--only
 
 function installsDevDependencies(command: ShellCommand): boolean {
   const { program, args } = command;
-  const production = args.some((a, i) => PRODUCTION_FLAGS.test(a) || (a === "--omit" && args[i + 1] === "dev"));
+  const production = args.some(
+    (a, i) => PRODUCTION_FLAGS.test(a) || (a === "--omit" && args[i + 1] === "dev"),
+  );
   if (production || args.includes("-g") || args.includes("--global")) return false;
   const positional = (from: number) => args.slice(from).filter((a) => !a.startsWith("-"));
   if (program === "npm") {
@@ -481,7 +513,9 @@ function installsDevDependencies(command: ShellCommand): boolean {
 
 function prunesDevDependencies(command: ShellCommand): boolean {
   const { program, args } = command;
-  const production = args.some((a, i) => PRODUCTION_FLAGS.test(a) || (a === "--omit" && args[i + 1] === "dev"));
+  const production = args.some(
+    (a, i) => PRODUCTION_FLAGS.test(a) || (a === "--omit" && args[i + 1] === "dev"),
+  );
   if ((program === "npm" || program === "pnpm") && args[0] === "prune") return production;
   return false;
 }

@@ -76,10 +76,12 @@ function buildScript(model: DockerfileModel, index: number): RunScript | null {
   };
 
   const firstHeredoc = ins.heredocs[0];
-  const command = joinedCommandLine(physical, ins.argsLine0, heredocLines, model.escape);
+  const command = joinedCommandLine(physical, ins.argsLine0, heredocLines, model.escapeChar);
   let heredocOnly = false;
-  if (firstHeredoc && ins.heredocs.length === 1 && /^<<-?\s*(["']?)[A-Za-z0-9_.-]+\1\s*$/.test(command)) {
-    // `RUN <<EOF`: the body is the script (BuildKit runs it with the shell, or with its shebang's interpreter).
+  const bodyShell = firstHeredoc && ins.heredocs.length === 1 ? heredocScriptShell(command) : null;
+  if (firstHeredoc && bodyShell !== null) {
+    // `RUN <<EOF` (BuildKit runs the body with the shell, or its shebang's interpreter), `RUN <<EOF bash`, `RUN bash
+    // -e <<EOF`: the body is the script.
     heredocOnly = true;
     for (let l = firstHeredoc.bodyFirst; l <= firstHeredoc.bodyLast; l++) {
       append(`${model.lines[l] ?? ""}\n`, l, 0);
@@ -93,8 +95,8 @@ function buildScript(model: DockerfileModel, index: number): RunScript | null {
         return;
       }
       if (k > 0 && (line.trim() === "" || line.trimStart().startsWith("#"))) return;
-      if (endsWithEscape(line, model.escape)) {
-        append(line.slice(0, line.lastIndexOf(model.escape)), docLine, column);
+      if (endsWithEscape(line, model.escapeChar)) {
+        append(line.slice(0, line.lastIndexOf(model.escapeChar)), docLine, column);
       } else {
         append(k < physical.length - 1 ? `${line}\n` : line, docLine, column);
       }
@@ -104,7 +106,7 @@ function buildScript(model: DockerfileModel, index: number): RunScript | null {
   originLine.push(originLine.at(-1) ?? last);
   originColumn.push((originColumn.at(-1) ?? 0) + 1);
 
-  let shell = shellOf(model, index);
+  let shell = bodyShell || shellOf(model, index);
   if (heredocOnly) {
     const interpreter = shebangInterpreter(text);
     if (interpreter) shell = interpreter;
@@ -128,17 +130,31 @@ function joinedCommandLine(
   physical: string[],
   firstLine: number,
   heredocLines: Set<number>,
-  escape: string,
+  escapeChar: string,
 ): string {
   let out = "";
   for (let k = 0; k < physical.length; k++) {
     if (heredocLines.has(firstLine + k)) break;
     const line = physical[k]!;
     if (k > 0 && (line.trim() === "" || line.trimStart().startsWith("#"))) continue;
-    if (!endsWithEscape(line, escape)) return (out + line).trim();
-    out += line.slice(0, line.lastIndexOf(escape));
+    if (!endsWithEscape(line, escapeChar)) return (out + line).trim();
+    out += line.slice(0, line.lastIndexOf(escapeChar));
   }
   return out.trim();
+}
+
+const SHELLS = new Set(["sh", "bash", "dash", "ash", "ksh", "mksh", "zsh"]);
+
+/**
+ * Whether the RUN's command line only feeds one here-document to a shell: "" for `<<EOF` alone (the default shell),
+ * the shell's name for `<<EOF bash` or `bash -e <<EOF`, null otherwise (the body is data for some command).
+ */
+function heredocScriptShell(command: string): string | null {
+  const rest = command.replace(/<<-?\s*(["']?)[A-Za-z0-9_.-]+\1/, " ").trim();
+  if (rest === "") return "";
+  const [program, ...flags] = rest.split(/\s+/);
+  const name = path.posix.basename(program!);
+  return SHELLS.has(name) && flags.every((f) => f.startsWith("-")) ? name : null;
 }
 
 /** The shell RUN uses at this instruction: the last SHELL of its stage (or of the stages it builds on), else sh. */

@@ -23,7 +23,20 @@ interface Word {
   quoted: boolean;
 }
 
-const NO_OP_WORDS = new Set(["if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}"]);
+const NO_OP_WORDS = new Set([
+  "if",
+  "then",
+  "else",
+  "elif",
+  "fi",
+  "do",
+  "done",
+  "while",
+  "until",
+  "!",
+  "{",
+  "}",
+]);
 /** A header (`for x in a b`, `case $x in`), not a command. */
 const HEADER_WORDS = new Set(["for", "case", "select", "esac", "function"]);
 const WRAPPERS = new Set(["sudo", "env", "command", "exec", "nohup", "time", "nice", "doas"]);

@@ -39,12 +39,33 @@ export interface DockerfileLint {
   comments: DockerShellcheckComment[];
 }
 
-const DIALECTS: Record<string, string> = { sh: "sh", ash: "sh", dash: "dash", bash: "bash", ksh: "ksh", mksh: "ksh" };
-const DEFAULT_VARIABLES = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"];
+const DIALECTS: Record<string, string> = {
+  sh: "sh",
+  ash: "sh",
+  dash: "dash",
+  bash: "bash",
+  ksh: "ksh",
+  mksh: "ksh",
+};
+const DEFAULT_VARIABLES = [
+  "HTTP_PROXY",
+  "http_proxy",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "FTP_PROXY",
+  "ftp_proxy",
+  "NO_PROXY",
+  "no_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+];
 const EXCLUDED = "SC1090,SC1091,SC2187";
 const CONCURRENCY = 4;
 
-export async function findShellcheck(searchPath: string | undefined, options: { signal?: AbortSignal; timeoutMs: number }): Promise<ShellcheckTool | null> {
+export async function findShellcheck(
+  searchPath: string | undefined,
+  options: { signal?: AbortSignal; timeoutMs: number },
+): Promise<ShellcheckTool | null> {
   const found = await which("shellcheck", searchPath);
   if (!found) return null;
   const version = await runCommand(found, ["--version"], {
@@ -85,17 +106,34 @@ async function lintScript(
   const base = { instructionLine: script.instructionLine, shell: script.shell };
   const dialect = DIALECTS[script.shell];
   if (!dialect) {
-    return { lint: { ...base, state: "skipped", reason: `runs ${script.shell}, which ShellCheck does not read` }, comments: [] };
+    return {
+      lint: { ...base, state: "skipped", reason: `runs ${script.shell}, which ShellCheck does not read` },
+      comments: [],
+    };
   }
   // One line of exports before the script: its comments are dropped and every other line shifts by one.
-  const input = `export ${knownVariables(model, script).map((v) => `${v}=1`).join(" ") || "PATH"}\n${script.text}`;
+  const input = `export ${
+    knownVariables(model, script)
+      .map((v) => `${v}=1`)
+      .join(" ") || "PATH"
+  }\n${script.text}`;
   const result = await runCommand(tool.path, ["-s", dialect, "-f", "json1", "-e", EXCLUDED, "-"], {
     input,
     env: options.env,
     timeoutMs: options.timeoutMs(),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  let parsed: { comments: { line: number; column: number; endLine: number; endColumn: number; level: ShellcheckLevel; code: number; message: string }[] } | null = null;
+  let parsed: {
+    comments: {
+      line: number;
+      column: number;
+      endLine: number;
+      endColumn: number;
+      level: ShellcheckLevel;
+      code: number;
+      message: string;
+    }[];
+  } | null = null;
   if (result.exitCode === 0 || result.exitCode === 1) {
     try {
       parsed = JSON.parse(result.stdout);
@@ -104,7 +142,8 @@ async function lintScript(
     }
   }
   if (!parsed) {
-    const why = result.spawnError?.code ?? (result.timedOut ? "timed out" : `exit ${result.exitCode ?? result.signal}`);
+    const why =
+      result.spawnError?.code ?? (result.timedOut ? "timed out" : `exit ${result.exitCode ?? result.signal}`);
     return { lint: { ...base, state: "failed", reason: `shellcheck gave no report (${why})` }, comments: [] };
   }
   const comments = parsed.comments

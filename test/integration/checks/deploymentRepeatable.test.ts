@@ -265,6 +265,44 @@ describe("deploymentRepeatable on real deploy scripts", () => {
     expect(findings[0]!.message).toContain("it left 2 process(es) running, stopped afterwards");
   });
 
+  it("when aborted during the second run, stops what the first one started and removes the copy", async () => {
+    const report = tempDir("gauntlet-deploy-report-");
+    const repo = repository({
+      "scripts/deploy.sh": [
+        "#!/bin/sh",
+        "if [ -f web.pid ]; then",
+        '  pwd > "$1/cwd"',
+        "  sleep 300",
+        "else",
+        "  sleep 302 > /dev/null 2>&1 &",
+        "  echo $! > web.pid",
+        '  echo $! > "$1/web.pid"',
+        "fi",
+        "",
+      ].join("\n"),
+    });
+    const abort = new AbortController();
+    const { ctx, rollbacks } = makeCheckContext(deploySpec(`./scripts/deploy.sh ${report}`, "5m"), {
+      specDir: repo,
+      signal: abort.signal,
+    });
+    const running = check.run(ctx);
+    running.catch(() => {});
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(path.join(report, "cwd")) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const cwd = readFileSync(path.join(report, "cwd"), "utf8").trim();
+    const [web] = pidsIn(path.join(report, "web.pid"));
+    expect(alive(web!)).toBe(true);
+    abort.abort(new Error("cancelled by the test"));
+    await expect(running).rejects.toThrow("cancelled by the test");
+    expect(await waitUntilGone(web!)).toBe(true);
+    expect(existsSync(path.dirname(cwd))).toBe(false);
+    expect(rollbacks.pending).toBe(0);
+    expect(rollbacks.failures).toEqual([]);
+  });
+
   it("names the tools that act outside the copy: what docker started is not stopped", async () => {
     const bin = tempDir("gauntlet-deploy-bin-");
     // A stand-in `docker` on PATH that succeeds: what matters is that the deploy calls it, which the PASS says.
