@@ -127,9 +127,9 @@ describe("backupsFresh", () => {
   it("UNVERIFIED, not FAIL: a backup whose program is not installed where Gauntlet runs (exit 127)", async () => {
     const dir = folder();
     const cmd = script(dir, "backup.sh", "set -e\ngauntlet-no-such-dump-tool --all > backups/x.dump");
-    expect(await judge(dir, [{ service: "db", command: cmd, path: "backups/*.dump" }], "ng.tool-missing")).toEqual([
-      ["db", "UNVERIFIED", "toolMissing"],
-    ]);
+    expect(
+      await judge(dir, [{ service: "db", command: cmd, path: "backups/*.dump" }], "ng.tool-missing"),
+    ).toEqual([["db", "UNVERIFIED", "toolMissing"]]);
   });
 
   it("N/A only without a durable datastore: a cache with durable: false needs no backup", () => {

@@ -86,9 +86,10 @@ describe("restoreDrillSucceeds on PostgreSQL", () => {
     await rollbacks.runAll();
     recordObservation("restoreDrillSucceeds", "ok.pg-custom", observation, spec);
     const findings = check.judge(observation, ctx.spec);
-    expect(findings.map((f) => [f.subject, f.status, f.messageId]), findings[0]?.message).toEqual([
-      ["db", "PASS", "restored"],
-    ]);
+    expect(
+      findings.map((f) => [f.subject, f.status, f.messageId]),
+      findings[0]?.message,
+    ).toEqual([["db", "PASS", "restored"]]);
     const drill = observation.drills[0]!;
     expect(drill.format).toBe("pg-custom");
     expect(drill.backupTakenNow).toBe(true);
