@@ -113,6 +113,8 @@ describe("demo systems, assessed for real", () => {
       deploymentRepeatable: "PASS",
       dockerfilesFollowBestPractice: "PASS",
       kubernetesManifestsSound: "PASS",
+      composeFilesValid: "PASS",
+      composeServicesHardened: "PASS",
     });
     expect(report.verdict.verdict).toBe("CONDITIONAL");
     expect(report.verdict.gates.find((g: { id: string }) => g.id === "no-critical-unverified").passed).toBe(
@@ -215,6 +217,9 @@ describe("demo systems, assessed for real", () => {
     );
     expect(byId("dockerfilesFollowBestPractice").status).toBe("FAIL");
     expect(byId("kubernetesManifestsSound").status).toBe("FAIL");
+    // A typo'd key and a depends_on naming no service; a privileged container.
+    expect(byId("composeFilesValid").status).toBe("FAIL");
+    expect(byId("composeServicesHardened").status).toBe("FAIL");
     expect(report.verdict.verdict).toBe("NOT READY");
     // A genuine NOT READY certificate verifies, but fails a gate that requires CERTIFIED.
     const cert = path.join(out, "certificate.dsse.json");
