@@ -152,19 +152,20 @@ async function readFacts(client: pg.Client, options: PostgresRpoOptions): Promis
   };
 }
 
+const REPLICATION_COLUMNS = `SELECT coalesce(application_name, '') AS name, host(client_addr) AS client_addr, state,
+       sync_state, extract(epoch FROM write_lag) * 1000 AS write_lag_ms, extract(epoch FROM flush_lag) * 1000 AS flush_lag_ms,
+       extract(epoch FROM replay_lag) * 1000 AS replay_lag_ms, pid`;
+const REPLICATION_ON_PRIMARY = `${REPLICATION_COLUMNS},
+       pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn) AS flush_lag_bytes FROM pg_stat_replication ORDER BY pid`;
+const REPLICATION_ON_STANDBY = `${REPLICATION_COLUMNS}, NULL::numeric AS flush_lag_bytes FROM pg_stat_replication ORDER BY pid`;
+
 async function sampleReplication(
   client: pg.Client,
   inRecovery: boolean,
   options: PostgresRpoOptions,
 ): Promise<{ replicas: PostgresReplica[]; count: number; overMs: number }> {
   // On a standby pg_current_wal_lsn() fails; cascading standbys are its own business.
-  const lagBytes = inRecovery ? "NULL::numeric" : "pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)";
-  const query = `SELECT coalesce(application_name, '') AS name, host(client_addr) AS client_addr, state, sync_state,
-                        extract(epoch FROM write_lag) * 1000 AS write_lag_ms,
-                        extract(epoch FROM flush_lag) * 1000 AS flush_lag_ms,
-                        extract(epoch FROM replay_lag) * 1000 AS replay_lag_ms,
-                        ${lagBytes} AS flush_lag_bytes, pid
-                   FROM pg_stat_replication ORDER BY pid`;
+  const query = inRecovery ? REPLICATION_ON_STANDBY : REPLICATION_ON_PRIMARY;
   const wanted = Math.max(1, options.replicationSamples ?? 3);
   const interval = options.sampleIntervalMs ?? 1_000;
   const started = Date.now();
