@@ -14,6 +14,21 @@ function allFiles(dir: string): string[] {
     .map((e) => path.join(e.parentPath, e.name));
 }
 
+// The order databases keep their clusters in temp folders between restarts; gone when every test here has ended
+// (each describe below starts the demo services).
+afterAll(() => {
+  for (const port of ["18085", "18185"]) {
+    execFileSync("bash", [path.join(ROOT, "examples/sturdy/scripts/orders-db.sh"), "--remove"], {
+      env: { ...process.env, ORDERS_DB_PORT: port },
+    });
+  }
+  rmSync(path.join(ROOT, "examples/sturdy/backups"), { recursive: true, force: true });
+  rmSync(path.join(ROOT, "examples/fragile/backups"), { recursive: true, force: true });
+  for (const variant of ["sturdy", "fragile"]) {
+    rmSync(path.join(ROOT, `examples/${variant}/coverage`), { recursive: true, force: true });
+  }
+});
+
 describe("demo systems, assessed for real", () => {
   const work = mkdtempSync(path.join(tmpdir(), "gauntlet-e2e-demo-"));
   const keys = path.join(work, "keys");
@@ -25,20 +40,6 @@ describe("demo systems, assessed for real", () => {
     DEMO_PG_PASSWORD: `pg-${randomBytes(16).toString("hex")}`,
     PAYMENTS_API_KEY: "",
   };
-
-  // The order databases keep their clusters in temp folders between restarts; gone with the tests.
-  afterAll(() => {
-    for (const port of ["18085", "18185"]) {
-      execFileSync("bash", [path.join(ROOT, "examples/sturdy/scripts/orders-db.sh"), "--remove"], {
-        env: { ...process.env, ORDERS_DB_PORT: port },
-      });
-    }
-    rmSync(path.join(ROOT, "examples/sturdy/backups"), { recursive: true, force: true });
-    rmSync(path.join(ROOT, "examples/fragile/backups"), { recursive: true, force: true });
-    for (const variant of ["sturdy", "fragile"]) {
-      rmSync(path.join(ROOT, `examples/${variant}/coverage`), { recursive: true, force: true });
-    }
-  });
 
   beforeAll(async () => {
     const keygen = await runCli(["keygen", "--out", keys], { cwd: work });
