@@ -265,13 +265,140 @@ const performance = z.strictObject({
   capacity: z.strictObject({ burst: duration().default(3_000), step: duration().default(5_000) }).optional(),
 });
 
+const promLabels = z.record(
+  z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "a Prometheus label name"),
+  z.string(),
+);
+
+/**
+ * How Prometheus measures the SLO. Either two PromQL expressions, the bad and the total events over `{{window}}` (a
+ * ratio SLI), or a latency histogram: `histogram` names the metric with optional matchers (`http_request_duration_seconds{job="api"}`,
+ * without `_bucket`) and requests in the bucket `le = threshold` are the good ones.
+ */
+const sli = z
+  .strictObject({
+    errors: z.string().min(1).optional(),
+    total: z.string().min(1).optional(),
+    histogram: z.string().min(1).optional(),
+    /** The latency bucket that counts as good; default: the SLO's `latency`. Must be one of the histogram's buckets. */
+    threshold: duration().optional(),
+  })
+  .superRefine((s, ctx) => {
+    const ratio = s.errors !== undefined || s.total !== undefined;
+    if (ratio && s.histogram !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: "an sli is either errors + total or a histogram: remove one of them",
+      });
+    } else if (ratio && (s.errors === undefined || s.total === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "a ratio sli needs both errors and total PromQL expressions, each with [{{window}}]",
+      });
+    } else if (!ratio && s.histogram === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: "write errors + total (PromQL over [{{window}}]) or histogram + threshold",
+      });
+    }
+  });
+
 const slo = z.strictObject({
-  name: z.string().min(1),
+  name: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, "use letters, digits, '-', '_' or '.', starting with a letter"),
   service: name,
   objective: percent(),
   window: duration(),
   /** For a latency SLO: requests faster than this count as good. */
   latency: duration().optional(),
+  sli: sli.optional(),
+  /** Mean time to recover: the resilience experiments' measured detection + recovery is held against it. */
+  mttr: duration().optional(),
+  /** Linked from the generated alerts (`runbook_url`). */
+  runbook: z.string().min(1).optional(),
+  /** Added to the generated recording and alert rules. */
+  labels: promLabels.optional(),
+  /** Alerts stay silent below this many requests per second (a quiet hour's single error is not a page). */
+  minTraffic: rate().optional(),
+});
+
+/** What the rollout measures during each bake, and how it tells a canary's answer at the entry. */
+const rolloutAnalysis = z.strictObject({
+  /** Requests per second sent to the entry while it bakes (through the user's splitter). */
+  rate: rate().default(50),
+  /** Requests per second sent to each of baseline and canary directly, side by side, for the comparison. */
+  sampleRate: rate().default(20),
+  /** Length of one analysis; the bake is cut into analyses of this length (default: one per bake). */
+  interval: duration().optional(),
+  /** Fewer samples than this on either side and the analysis is INCONCLUSIVE (the step does not advance). */
+  minSamples: z.number().int().min(1).default(50),
+  /** Consecutive failed analyses that abort the rollout. */
+  failureLimit: z.number().int().min(1).default(1),
+  /** Significance level of the Mann–Whitney test. */
+  alpha: z.number().gt(0).lt(1).default(0.05),
+  /** How much worse the canary may be and still pass: latency (relative to baseline), errors (percentage points). */
+  tolerance: z
+    .strictObject({ latency: percent().default(20), errors: percent().default(1) })
+    .default({ latency: 20, errors: 1 }),
+});
+
+const rollout = z.strictObject({
+  /** The entry users hit, where the traffic is split. */
+  service: name,
+  baseline: name,
+  canary: name,
+  /** Sets the canary's share of the entry's traffic: {{percent}} is 0–100. */
+  shift: command,
+  /** Run instead of `shift` with 0 when aborting (default: shift 0). */
+  rollback: command.optional(),
+  steps: z
+    .array(z.number().gt(0).max(100))
+    .min(1)
+    .refine(
+      (s) => s.every((v, i) => i === 0 || v > (s[i - 1] as number)),
+      "steps must rise, e.g. [5, 25, 75, 100]",
+    )
+    .default([5, 25, 75, 100]),
+  bake: duration().default(120_000),
+  /** k6-style conditions on the canary's own measurements that roll it back, e.g. "p(99)>300ms", "errors>1%". */
+  rollbackOn: z.array(threshold).default([]),
+  /** The requests sent (default: performance.requests when the entry is its target, else GET /). */
+  requests: z.array(loadRequest).optional(),
+  analysis: rolloutAnalysis.default({
+    rate: 50,
+    sampleRate: 20,
+    minSamples: 50,
+    failureLimit: 1,
+    alpha: 0.05,
+    tolerance: { latency: 20, errors: 1 },
+  }),
+  /**
+   * How a canary's answer is recognised at the entry, to confirm a rollback: a response header and the value the
+   * canary sends, or (default when the canary has `metrics`) its own request counter, which must stop rising.
+   */
+  identify: z.strictObject({ header: z.string().min(1), value: z.string().min(1).optional() }).optional(),
+  /** Longest a shift command may take. */
+  timeout: duration().default(120_000),
+  /**
+   * rolloutAbortsOnRegression's rehearsal: how to make the canary bad (`command`, undone by `undo`), or added latency
+   * through the canary's fault proxy (resilience.proxies) — the rollout must then abort at its first step.
+   */
+  rehearsal: z
+    .strictObject({
+      command: command.optional(),
+      undo: command.optional(),
+      latency: duration().optional(),
+    })
+    .refine(
+      (r) => r.command !== undefined || r.latency !== undefined,
+      "a rehearsal needs a command that makes the canary bad (with undo) or a latency to add through its fault proxy",
+    )
+    .refine((r) => r.command === undefined || r.undo !== undefined, {
+      message: "a rehearsal command needs an undo command that makes the canary healthy again",
+      path: ["undo"],
+    })
+    .optional(),
 });
 
 export const FAULTS = [
@@ -473,6 +600,7 @@ export const specSchema = z
     security: security.optional(),
     performance: performance.optional(),
     slos: z.array(slo).optional(),
+    rollout: rollout.optional(),
     resilience: z
       .strictObject({
         /** Refine the default experiments (same fault family and target) or add more; never switch others off. */
@@ -508,7 +636,39 @@ export const specSchema = z
       for (const [i, dep] of (svc.dependsOn ?? []).entries()) ref(dep, ["services", id, "dependsOn", i]);
     }
     if (spec.performance) ref(spec.performance.target, ["performance", "target"]);
-    for (const [i, s] of (spec.slos ?? []).entries()) ref(s.service, ["slos", i, "service"]);
+    for (const [i, s] of (spec.slos ?? []).entries()) {
+      ref(s.service, ["slos", i, "service"]);
+      if (s.sli?.histogram !== undefined && s.sli.threshold === undefined && s.latency === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["slos", i, "sli", "threshold"],
+          message:
+            "a histogram sli needs the latency that counts as good: write sli.threshold or the SLO's latency",
+        });
+      }
+    }
+    const sloNames = new Set<string>();
+    for (const [i, s] of (spec.slos ?? []).entries()) {
+      if (sloNames.has(s.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["slos", i, "name"],
+          message: `two SLOs are named "${s.name}": give each its own name`,
+        });
+      sloNames.add(s.name);
+    }
+    if (spec.rollout) {
+      const r = spec.rollout;
+      ref(r.service, ["rollout", "service"]);
+      ref(r.baseline, ["rollout", "baseline"]);
+      ref(r.canary, ["rollout", "canary"]);
+      if (r.baseline === r.canary)
+        ctx.addIssue({
+          code: "custom",
+          path: ["rollout", "canary"],
+          message: "baseline and canary are the same service: name the service that runs the new version",
+        });
+    }
     for (const [i, e] of (spec.resilience?.experiments ?? []).entries()) {
       ref(e.target, ["resilience", "experiments", i, "target"]);
       for (const [j, p] of (e.probes ?? []).entries()) {
