@@ -638,7 +638,9 @@ export const specSchema = z
     if (spec.performance) ref(spec.performance.target, ["performance", "target"]);
     for (const [i, s] of (spec.slos ?? []).entries()) {
       ref(s.service, ["slos", i, "service"]);
-      if (s.sli?.histogram !== undefined && s.sli.threshold === undefined && s.latency === undefined) {
+      const histogramOnly =
+        s.sli?.histogram !== undefined && s.sli.errors === undefined && s.sli.total === undefined;
+      if (histogramOnly && s.sli?.threshold === undefined && s.latency === undefined) {
         ctx.addIssue({
           code: "custom",
           path: ["slos", i, "sli", "threshold"],
