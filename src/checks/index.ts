@@ -8,6 +8,7 @@ import deployScriptsValid from "./deployment/deployScriptsValid.js";
 import dockerfilesFollowBestPractice from "./deployment/dockerfilesFollowBestPractice.js";
 import kubernetesManifestsSound from "./deployment/kubernetesManifestsSound.js";
 import requiredEnvPresent from "./deployment/requiredEnvPresent.js";
+import rolloutAbortsOnRegression from "./deployment/rolloutAbortsOnRegression.js";
 import alertRulesCoverGoldenSignals from "./observability/alertRulesCoverGoldenSignals.js";
 import alertRulesLoaded from "./observability/alertRulesLoaded.js";
 import alertRulesValid from "./observability/alertRulesValid.js";
@@ -22,6 +23,7 @@ import runbooksCoverAlerts from "./operations/runbooksCoverAlerts.js";
 import testCoverageAtLeast from "./operations/testCoverageAtLeast.js";
 import capacityFound from "./performance/capacityFound.js";
 import datastoreLatency from "./performance/datastoreLatency.js";
+import errorBudgetRemaining from "./performance/errorBudgetRemaining.js";
 import latencySloMet from "./performance/latencySloMet.js";
 import loadStagesWithinThresholds from "./performance/loadStagesWithinThresholds.js";
 import noMemoryGrowthUnderLoad from "./performance/noMemoryGrowthUnderLoad.js";
@@ -32,6 +34,7 @@ import crashRecovered from "./resilience/crashRecovered.js";
 import dependencyBlinkSurvived from "./resilience/dependencyBlinkSurvived.js";
 import dependencyLatencyTolerated from "./resilience/dependencyLatencyTolerated.js";
 import dependencyOutageDegradesGracefully from "./resilience/dependencyOutageDegradesGracefully.js";
+import mttrWithinObjective from "./resilience/mttrWithinObjective.js";
 import overloadShedGracefully from "./resilience/overloadShedGracefully.js";
 import writesSurviveCrash from "./resilience/writesSurviveCrash.js";
 import codeFreeOfDangerousPatterns from "./security/codeFreeOfDangerousPatterns.js";
@@ -65,6 +68,7 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     deploymentRepeatable,
     deployScriptsValid,
     dockerfilesFollowBestPractice,
+    errorBudgetRemaining,
     healthEndpointsRespond,
     internalServicesNotExposed,
     kubernetesManifestsSound,
@@ -73,6 +77,7 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     logsStructured,
     metricsExposed,
     metricsScraped,
+    mttrWithinObjective,
     noMemoryGrowthUnderLoad,
     noSecretsInRepository,
     overloadShedGracefully,
@@ -81,6 +86,7 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     requiredEnvPresent,
     restoreDrillSucceeds,
     rollbackWithinTarget,
+    rolloutAbortsOnRegression,
     runbooksCoverAlerts,
     securityHeadersPresent,
     testCoverageAtLeast,

@@ -13,6 +13,7 @@ import { registerKeygen } from "./keygen.js";
 import { registerLoad } from "./load.js";
 import { registerProxy } from "./proxy.js";
 import { registerReport } from "./report.js";
+import { registerRollout } from "./rollout.js";
 import { registerSchema } from "./schema.js";
 import { registerSecrets } from "./secrets.js";
 import { registerValidate } from "./validate.js";
@@ -48,6 +49,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   registerDiff(program, io, setExit);
   registerReport(program, io, setExit);
   registerSecrets(program, io, setExit);
+  registerRollout(program, io, setExit);
   for (const command of program.commands) command.exitOverride();
 
   try {

@@ -5,6 +5,7 @@
 // no probe that noticed the fault or was shown to use the target → UNVERIFIED. Only then does the check's `judgeOne`
 // decide PASS, WARN or FAIL.
 import {
+  type Check,
   type CheckContext,
   type CheckMeta,
   defineCheck,
@@ -15,7 +16,7 @@ import {
 import type { JournalEntry } from "../../../engines/experiments/journal.js";
 import type { Spec } from "../../../spec/schema.js";
 import { type Noticed, type NoticeOptions, probesThatNoticed } from "./answers.js";
-import { type Fault, type PlannedExperiment, planExperiments } from "./plan.js";
+import { type ExperimentPlanning, type Fault, type PlannedExperiment, planExperiments } from "./plan.js";
 import type { ProbeRole } from "./probes.js";
 
 export interface ResultSummary {
@@ -95,7 +96,14 @@ export interface ExperimentCheckDefinition<D> {
   judgeOne(record: ExperimentRecord<D>, spec: Spec, context: JudgeContext): FindingInput;
 }
 
-export function defineExperimentCheck<D>(definition: ExperimentCheckDefinition<D>) {
+/** An experiment check, and what it offers checks that reuse its runs (mttrWithinObjective). */
+export interface ExperimentCheck<D = Record<string, unknown>> extends Check<ExperimentObservation<D>> {
+  planning(spec: Spec): ExperimentPlanning;
+  /** Runs one of its planned experiments, or joins this assessment's run of it: each runs once per assessment. */
+  observeExperiment(ctx: CheckContext, experiment: PlannedExperiment): Promise<ExperimentRecord<D>>;
+}
+
+export function defineExperimentCheck<D>(definition: ExperimentCheckDefinition<D>): ExperimentCheck<D> {
   const meta: CheckMeta = {
     ...definition.meta,
     category: "resilience",
@@ -104,7 +112,14 @@ export function defineExperimentCheck<D>(definition: ExperimentCheckDefinition<D
   };
   const planning = (spec: Spec) =>
     planExperiments(spec, meta.id, definition.faults, definition.defaults, definition.eligible);
-  return defineCheck<ExperimentObservation<D>>({
+  // Keyed by the check and the whole planned experiment; a run cut short by an abort is not kept for others.
+  const observeExperiment = (ctx: CheckContext, experiment: PlannedExperiment) =>
+    ctx.shared.once(
+      `experiment:${meta.id}:${JSON.stringify(experiment)}`,
+      () => definition.observeOne(ctx, experiment),
+      () => !ctx.signal.aborted,
+    );
+  const check = defineCheck<ExperimentObservation<D>>({
     meta,
     applies(spec) {
       const { planned, excluded } = planning(spec);
@@ -122,7 +137,7 @@ export function defineExperimentCheck<D>(definition: ExperimentCheckDefinition<D
       };
       for (const experiment of planned) {
         if (ctx.signal.aborted) break;
-        observation.records.push(await definition.observeOne(ctx, experiment));
+        observation.records.push(await observeExperiment(ctx, experiment));
         ctx.keepPartial(observation);
       }
       return observation;
@@ -131,6 +146,7 @@ export function defineExperimentCheck<D>(definition: ExperimentCheckDefinition<D
       return observation.records.map((record) => judgeRecord(definition, record, spec));
     },
   });
+  return { ...check, planning, observeExperiment };
 }
 
 function judgeRecord<D>(

@@ -1,0 +1,144 @@
+// `gauntlet rollout` through the built CLI against real nginx splitting its upstream by weights between a stable and a
+// canary node process (test/support/rolloutSplitter.ts). A bad canary is stopped at its first step and shifted back
+// (confirmed by the x-version header), a healthy one reaches 100 %, an interrupted rollout ends at 0 %, and a step
+// that cannot gather enough samples stays inconclusive and never advances.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { cleanupAfterEach } from "../support/cleanups.js";
+import { startCli } from "../support/cli.js";
+import { type RunningSplitter, startSplitter, versionsAnswering } from "../support/rolloutSplitter.js";
+
+const onCleanup = cleanupAfterEach();
+/** Both versions take this long, so loopback jitter is small beside it and a healthy canary compares as equal. */
+const BASE_LATENCY_MS = 20;
+
+function writeSpec(splitter: RunningSplitter, rollout: Record<string, unknown>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-rollout-"));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "gauntlet.yaml");
+  writeFileSync(
+    file,
+    stringify({
+      version: 1,
+      system: { name: "rollout-e2e" },
+      services: {
+        entry: { url: splitter.entryUrl },
+        stable: { url: splitter.stableUrl, metrics: "/metrics" },
+        canary: { url: splitter.canaryUrl, metrics: "/metrics" },
+      },
+      rollout: {
+        service: "entry",
+        baseline: "stable",
+        canary: "canary",
+        shift: splitter.shiftCommand,
+        bake: "3s",
+        rollbackOn: ["p(99)>300ms", "errors>5%"],
+        identify: { header: "x-version", value: "canary" },
+        analysis: { rate: 50, sampleRate: 25, minSamples: 40 },
+        timeout: "10s",
+        ...rollout,
+      },
+    }),
+  );
+  return file;
+}
+
+function rollout(spec: string, args: string[] = []) {
+  return startCli(["rollout", spec, "--json", ...args], { cwd: path.dirname(spec) });
+}
+
+describe("gauntlet rollout through nginx weights", () => {
+  it("stops a canary with +400 ms and 8 % errors at its first step, shifted back to 0 % (confirmed)", async () => {
+    const splitter = await startSplitter(onCleanup, {
+      stable: { latencyMs: BASE_LATENCY_MS },
+      canary: { latencyMs: BASE_LATENCY_MS + 400, errorRate: 0.08 },
+    });
+    const spec = writeSpec(splitter, { steps: [10, 50, 100] });
+    const run = await rollout(spec).done;
+    expect(run.code, run.stderr).toBe(1);
+    const result = JSON.parse(run.stdout);
+    expect(result.outcome).toBe("aborted");
+    expect(result.steps).toHaveLength(1);
+    expect(result.steps[0].verdict).toBe("FAIL");
+    expect(result.stopped.step).toBe(1);
+    // The failing figure and the threshold it broke are named.
+    expect(result.stopped.message).toMatch(/p\(99\)/);
+    expect(result.stopped.message).toMatch(/300/);
+    expect(result.rollback.ok).toBe(true);
+    expect(result.rollback.confirmation).toMatchObject({ method: "header", status: "confirmed" });
+    expect(splitter.canaryOff()).toBe(true);
+    expect((await versionsAnswering(splitter.entryUrl, 50)).canary).toBeUndefined();
+    // The table names it too.
+    const table = await startCli(["rollout", spec], { cwd: path.dirname(spec) }).done;
+    expect(table.code).toBe(1);
+    expect(table.stdout).toMatch(/rollout aborted at step 1 \(10%\): .*p\(99\)/);
+  }, 60_000);
+
+  it("rolls a healthy canary out to 100 % with exit 0", async () => {
+    const splitter = await startSplitter(onCleanup, {
+      stable: { latencyMs: BASE_LATENCY_MS },
+      canary: { latencyMs: BASE_LATENCY_MS },
+    });
+    const spec = writeSpec(splitter, { steps: [25, 100] });
+    const run = await rollout(spec).done;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.outcome).toBe("completed");
+    expect(result.steps.map((s: { verdict: string }) => s.verdict)).toEqual(["PASS", "PASS"]);
+    expect(result.reachedPercent).toBe(100);
+    expect(result.rollback).toBeUndefined();
+    // At 100 % the entry is served by the canary alone.
+    expect(await versionsAnswering(splitter.entryUrl, 20)).toEqual({ canary: 20 });
+  }, 60_000);
+
+  it("ends at 0 % when interrupted mid-bake (SIGINT), exit 130", async () => {
+    const splitter = await startSplitter(onCleanup, {
+      stable: { latencyMs: BASE_LATENCY_MS },
+      canary: { latencyMs: BASE_LATENCY_MS },
+    });
+    const spec = writeSpec(splitter, { steps: [50, 100], bake: "30s" });
+    const run = rollout(spec);
+    // The shift to 50 % has run once nginx's config gives the canary traffic: the bake is under way.
+    const deadline = Date.now() + 20_000;
+    while (splitter.canaryOff() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(splitter.canaryOff()).toBe(false);
+    await new Promise((r) => setTimeout(r, 1_000));
+    run.child.kill("SIGINT");
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(130);
+    const result = JSON.parse(done.stdout);
+    expect(result.outcome).toBe("interrupted");
+    expect(result.rollback.confirmation.status).toBe("confirmed");
+    expect(splitter.canaryOff()).toBe(true);
+    expect((await versionsAnswering(splitter.entryUrl, 50)).canary).toBeUndefined();
+  }, 60_000);
+
+  it("keeps a step with too few samples INCONCLUSIVE: it never advances", async () => {
+    const splitter = await startSplitter(onCleanup, {
+      stable: { latencyMs: BASE_LATENCY_MS },
+      canary: { latencyMs: BASE_LATENCY_MS },
+    });
+    // 25 samples/s for 2 s is about 50 per side: far below minSamples.
+    const spec = writeSpec(splitter, {
+      steps: [20, 100],
+      bake: "2s",
+      analysis: { rate: 50, sampleRate: 25, minSamples: 1000 },
+    });
+    const run = await rollout(spec).done;
+    const result = JSON.parse(run.stdout);
+    expect(result.outcome).toBe("inconclusive");
+    expect(result.steps).toHaveLength(1);
+    expect(result.steps[0].verdict).toBe("INCONCLUSIVE");
+    expect(result.steps[0].analyses.map((a: { verdict: string }) => a.verdict)).toEqual([
+      "INCONCLUSIVE",
+      "INCONCLUSIVE",
+      "INCONCLUSIVE",
+    ]);
+    expect(result.reachedPercent).toBe(20);
+    expect(run.code).toBe(1);
+    expect(splitter.canaryOff()).toBe(true);
+  }, 60_000);
+});

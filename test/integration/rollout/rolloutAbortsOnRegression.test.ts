@@ -1,0 +1,78 @@
+// rolloutAbortsOnRegression against real nginx splitting by weights: a rehearsal that really makes the canary bad
+// (a file the canary process watches: +400 ms, 8 % errors) must abort at step 1 with the rollback confirmed; one that
+// changes nothing must FAIL, so the PASS could have failed. The shift back to 0 % and the rehearsal's undo are
+// registered as rollbacks and leave the canary healthy and without traffic.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import check from "../../../src/checks/deployment/rolloutAbortsOnRegression.js";
+import { makeCheckContext } from "../../support/checkContext.js";
+import { cleanupAfterEach } from "../../support/cleanups.js";
+import { recordObservation } from "../../support/judgeFixtures.js";
+import { startSplitter, versionsAnswering } from "../../support/rolloutSplitter.js";
+
+const onCleanup = cleanupAfterEach();
+
+async function setUp() {
+  const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-rehearsal-"));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const badFile = path.join(dir, "canary-is-bad");
+  const splitter = await startSplitter(onCleanup, {
+    stable: { latencyMs: 20 },
+    canary: { latencyMs: 20, badFile },
+  });
+  const spec = (rehearsal: { command: string; undo: string }) => ({
+    destructive: true,
+    services: {
+      entry: { url: splitter.entryUrl },
+      stable: { url: splitter.stableUrl },
+      canary: { url: splitter.canaryUrl },
+    },
+    rollout: {
+      service: "entry",
+      baseline: "stable",
+      canary: "canary",
+      shift: splitter.shiftCommand,
+      steps: [10, 100],
+      bake: "3s",
+      rollbackOn: ["p(99)>300ms", "errors>5%"],
+      identify: { header: "x-version", value: "canary" },
+      analysis: { rate: 50, sampleRate: 25, minSamples: 40 },
+      timeout: "10s",
+      rehearsal,
+    },
+  });
+  return { splitter, badFile, spec };
+}
+
+describe("rolloutAbortsOnRegression", () => {
+  it("PASSes when the rehearsed regression aborts step 1 and the rollback is confirmed", async () => {
+    const { splitter, badFile, spec } = await setUp();
+    const input = spec({ command: `touch ${badFile}`, undo: `rm -f ${badFile}` });
+    const t = makeCheckContext(input, { checkId: check.meta.id });
+    const observation = await check.observe(t.ctx);
+    expect(await t.rollbacks.runAll()).toEqual([]);
+    recordObservation(check.meta.id, "ok.aborted-confirmed", observation, input);
+    const [finding] = check.judge(observation, t.ctx.spec);
+    expect([finding?.status, finding?.messageId], finding?.message).toEqual(["PASS", "aborted"]);
+    expect(finding?.message).toMatch(/p\(99\)/);
+    expect(existsSync(badFile)).toBe(false);
+    expect(splitter.canaryOff()).toBe(true);
+    expect((await versionsAnswering(splitter.entryUrl, 30)).canary).toBeUndefined();
+  }, 60_000);
+
+  it("FAILs when the rehearsal leaves the canary healthy: the first analysis passes it", async () => {
+    const { splitter, spec } = await setUp();
+    const input = spec({ command: "true", undo: "true" });
+    const t = makeCheckContext(input, { checkId: check.meta.id });
+    const observation = await check.observe(t.ctx);
+    // The rollout completed its one step and left the canary at 10 %: only the registered rollback takes it back.
+    expect(splitter.canaryOff()).toBe(false);
+    expect(await t.rollbacks.runAll()).toEqual([]);
+    recordObservation(check.meta.id, "ng.not-detected", observation, input);
+    const [finding] = check.judge(observation, t.ctx.spec);
+    expect([finding?.status, finding?.messageId], finding?.message).toEqual(["FAIL", "notDetected"]);
+    expect(splitter.canaryOff()).toBe(true);
+  }, 60_000);
+});
