@@ -1,35 +1,60 @@
 // Mann–Whitney U: does one sample tend to hold larger values than the other? Rank-based, so it makes no assumption
-// about the shape of latency distributions (long-tailed, multimodal) — why Kayenta's judge uses it. Ties get average
-// ranks and the tie-corrected variance; small samples without ties get the exact distribution of U.
+// about the shape of latency distributions (long-tailed, multimodal) — why Kayenta's judge uses it.
+// Ties get average ranks and the tie-corrected variance. Small samples (both ≤ 20) without ties get the exact
+// distribution of U; small samples with ties fall back to the tie-corrected normal approximation (as SciPy does),
+// because the exact null distribution then depends on the tie pattern and we do not enumerate it.
+
+export type Alternative = "greater" | "two-sided";
 
 export interface MannWhitneyResult {
   /** U of the first sample (`x`): the number of (x, y) pairs with x > y, ties counting one half. */
   u: number;
   /** The normal approximation's z (continuity-corrected); absent for the exact method. */
   z?: number;
-  /** One-sided p-value for "x tends to be greater than y". */
+  /** "greater": P(U ≥ u) — x tends to be greater than y; "two-sided": either direction. */
   pValue: number;
   method: "exact" | "normal";
 }
 
-/** Both samples at most this large and no ties: the exact distribution (about 20·20·400 table cells). */
+/** Both samples at most this large and no ties: the exact distribution (at most 21·21·401 table cells). */
 const EXACT_LIMIT = 20;
 
+/** One-sided: is `x` (the canary) stochastically greater than `y` (the baseline)? */
 export function mannWhitneyGreater(x: readonly number[], y: readonly number[]): MannWhitneyResult {
+  return mannWhitney(x, y, "greater");
+}
+
+export function mannWhitney(
+  x: readonly number[],
+  y: readonly number[],
+  alternative: Alternative,
+): MannWhitneyResult {
   const m = x.length;
   const n = y.length;
   if (m === 0 || n === 0) return { u: 0, pValue: 1, method: "normal" };
   const { rankSumX, tieTerm } = ranks(x, y);
   const u = rankSumX - (m * (m + 1)) / 2;
+  const mean = (m * n) / 2;
   if (tieTerm === 0 && m <= EXACT_LIMIT && n <= EXACT_LIMIT) {
-    return { u, pValue: exactUpperTail(m, n, u), method: "exact" };
+    const counts = exactCounts(m, n);
+    const greater = tailShare(counts, u);
+    // The distribution of U is symmetric about mn/2, so P(U ≤ u) = P(U ≥ mn − u).
+    const pValue =
+      alternative === "greater" ? greater : Math.min(1, 2 * tailShare(counts, Math.max(u, m * n - u)));
+    return { u, pValue, method: "exact" };
   }
   const total = m + n;
   const variance = ((m * n) / 12) * (total + 1 - tieTerm / (total * (total - 1)));
-  // Every value equal: no evidence either way (not NaN).
-  if (variance <= 0) return { u, z: 0, pValue: 1, method: "normal" };
-  const z = (u - (m * n) / 2 - 0.5) / Math.sqrt(variance);
-  return { u, z, pValue: upperNormalTail(z), method: "normal" };
+  // Every value equal: no evidence either way (p = 1, not NaN from 0/0).
+  if (!(variance > 0)) return { u, z: 0, pValue: 1, method: "normal" };
+  const sd = Math.sqrt(variance);
+  if (alternative === "greater") {
+    const z = (u - mean - 0.5) / sd;
+    return { u, z, pValue: upperNormalTail(z), method: "normal" };
+  }
+  // Two-sided as SciPy: the larger of U and mn − U, continuity-corrected towards the mean.
+  const z = (Math.abs(u - mean) - 0.5) / sd;
+  return { u, z, pValue: Math.min(1, 2 * upperNormalTail(z)), method: "normal" };
 }
 
 /** The rank sum of x in the pooled sample (average ranks for ties) and Σ(t³ − t) over tie groups. */
@@ -37,7 +62,7 @@ function ranks(x: readonly number[], y: readonly number[]): { rankSumX: number; 
   const pooled = new Float64Array(x.length + y.length);
   pooled.set(x, 0);
   pooled.set(y, x.length);
-  // Sort indexes by value; a typed index array keeps 100k-sample analyses cheap.
+  // Sort indexes by value (O(N log N)); a typed index array keeps 100k-sample analyses cheap.
   const order = new Uint32Array(pooled.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
   order.sort((a, b) => (pooled[a] as number) - (pooled[b] as number));
@@ -55,10 +80,17 @@ function ranks(x: readonly number[], y: readonly number[]): { rankSumX: number; 
   return { rankSumX, tieTerm };
 }
 
-/** P(U ≥ u) under the null hypothesis, from the count of rank arrangements giving each U (no ties). */
+/** P(U ≥ u) under the null hypothesis for samples of m and n values without ties. */
 export function exactUpperTail(m: number, n: number, u: number): number {
+  return tailShare(exactCounts(m, n), u);
+}
+
+/**
+ * counts[k]: the number of arrangements of m x's and n y's (all C(m+n, m) equally likely under the null) with U = k.
+ * Dynamic programming on the largest value: it is an x (adding j to U) or a y: f(i,j,k) = f(i−1,j,k−j) + f(i,j−1,k).
+ */
+function exactCounts(m: number, n: number): Float64Array {
   const max = m * n;
-  // counts[i][j][k]: arrangements of i x's and j y's with U = k; built row by row: f(i,j,k) = f(i-1,j,k-j) + f(i,j-1,k).
   let previous: Float64Array[] = [];
   for (let i = 0; i <= m; i++) {
     const row: Float64Array[] = [];
@@ -75,11 +107,14 @@ export function exactUpperTail(m: number, n: number, u: number): number {
     }
     previous = row;
   }
-  const counts = previous[n] as Float64Array;
+  return previous[n] as Float64Array;
+}
+
+function tailShare(counts: Float64Array, u: number): number {
   let all = 0;
   let tail = 0;
   const from = Math.ceil(u - 1e-9);
-  for (let k = 0; k <= max; k++) {
+  for (let k = 0; k < counts.length; k++) {
     all += counts[k] as number;
     if (k >= from) tail += counts[k] as number;
   }

@@ -129,9 +129,11 @@ async function judged(
   samples: { baseline: SideSamples; canary: SideSamples },
   at: { index: number; percent: number; bake: number; from: number; until: number },
 ): Promise<Analysis> {
+  // The interval's length lets an `rps` condition be judged (the rate of Gauntlet's own samples of that side).
+  const durationMs = at.until - at.from;
   const result = analyse({
-    baseline: samples.baseline,
-    canary: samples.canary,
+    baseline: { ...samples.baseline, durationMs },
+    canary: { ...samples.canary, durationMs },
     rollbackOn: plan.rollbackOn,
     minSamples: plan.minSamples,
     alpha: plan.alpha,
