@@ -17,6 +17,7 @@ import healthEndpointsRespond from "./observability/healthEndpointsRespond.js";
 import logsStructured from "./observability/logsStructured.js";
 import metricsExposed from "./observability/metricsExposed.js";
 import metricsScraped from "./observability/metricsScraped.js";
+import sloAlertsDefined from "./observability/sloAlertsDefined.js";
 import ciPipelineGuardsMain from "./operations/ciPipelineGuardsMain.js";
 import rollbackWithinTarget from "./operations/rollbackWithinTarget.js";
 import runbooksCoverAlerts from "./operations/runbooksCoverAlerts.js";
@@ -89,6 +90,7 @@ export const CHECKS: ReadonlyMap<string, Check> = new Map(
     rolloutAbortsOnRegression,
     runbooksCoverAlerts,
     securityHeadersPresent,
+    sloAlertsDefined,
     testCoverageAtLeast,
     tlsModern,
     writesSurviveCrash,

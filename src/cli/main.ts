@@ -16,6 +16,7 @@ import { registerReport } from "./report.js";
 import { registerRollout } from "./rollout.js";
 import { registerSchema } from "./schema.js";
 import { registerSecrets } from "./secrets.js";
+import { registerSlo } from "./slo.js";
 import { registerValidate } from "./validate.js";
 import { registerVerify } from "./verify.js";
 
@@ -50,6 +51,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   registerReport(program, io, setExit);
   registerSecrets(program, io, setExit);
   registerRollout(program, io, setExit);
+  registerSlo(program, io, setExit);
   for (const command of program.commands) command.exitOverride();
 
   try {
