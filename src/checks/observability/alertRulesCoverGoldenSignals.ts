@@ -25,6 +25,7 @@ import {
 } from "../../engines/prometheus/goldenSignals.js";
 import { allRules, loadRuleSet, type RuleDefinition } from "../../engines/prometheus/ruleFiles.js";
 import { locateRunbook } from "../../engines/runbooks/locate.js";
+import { findBurnAlerts } from "../../engines/slo/burnAlerts.js";
 import { jobOf } from "../../spec/kinds.js";
 import type { Service, Spec } from "../../spec/schema.js";
 
@@ -104,8 +105,16 @@ export default defineCheck<CoverageObservation>({
     const runbookDir = ctx.spec.operations?.runbooks
       ? path.resolve(ctx.specDir, ctx.spec.operations.runbooks)
       : null;
+    // A multiwindow burn-rate alert needs no for: its short window already asks that the burn go on (SRE workbook).
+    const burnAlerts = new Set(
+      (ctx.spec.slos ?? [])
+        .flatMap((slo) => findBurnAlerts(slo, allRules(set)))
+        .filter((a) => a.conditions.every((c) => c.shortMs !== undefined))
+        .map((a) => `${a.file}\0${a.group}\0${a.alert}`),
+    );
     const alerts: ObservedAlert[] = [];
     for (const rule of rules) {
+      const multiwindow = burnAlerts.has(`${rule.file}\0${rule.group}\0${rule.name}`);
       alerts.push({
         alert: rule.name,
         file: rule.file,
@@ -114,7 +123,7 @@ export default defineCheck<CoverageObservation>({
         group: rule.group,
         expr: rule.expr,
         labels: rule.labels,
-        defects: await defectsOf(rule, ctx.specDir, runbookDir),
+        defects: await defectsOf(rule, ctx.specDir, runbookDir, multiwindow),
       });
     }
     const exposures: Record<string, Exposure> = Object.fromEntries(
@@ -393,9 +402,10 @@ async function defectsOf(
   rule: RuleDefinition,
   specDir: string,
   runbookDir: string | null,
+  multiwindowBurn: boolean,
 ): Promise<string[]> {
   const defects: string[] = [];
-  if (!rule.for || /^0+(ms|s|m|h)?$/.test(rule.for)) defects.push("a for: duration");
+  if (!multiwindowBurn && (!rule.for || /^0+(ms|s|m|h)?$/.test(rule.for))) defects.push("a for: duration");
   if (!rule.labels.severity) defects.push("a severity label");
   if (!rule.annotations.summary) defects.push("a summary annotation");
   if ((await locateRunbook(rule.name, rule.annotations, specDir, runbookDir)).kind === "missing") {

@@ -3,6 +3,7 @@
 // total − good (NAME_count, and NAME_bucket at the threshold's `le`). The budget consumed is (bad/total) / (1 −
 // objective). When Prometheus holds less history than the window, the verdict is over what it holds, and says so.
 // observe asks (every query and raw answer is evidence); judge turns the sums into the verdict.
+import { setTimeout as sleep } from "node:timers/promises";
 import { defineCheck, type FindingInput, notApplicable } from "../../core/types.js";
 import { PrometheusClient, type QueryData } from "../../engines/prometheus/client.js";
 import { expressionFacts } from "../../engines/prometheus/promql.js";
@@ -48,6 +49,10 @@ export interface SloBudgetRecord {
   noErrorSeries?: boolean;
   /** The first query whose answer held no sample. */
   empty?: { purpose: string; query: string };
+  /** That query's metrics do have series: Prometheus holds too few samples of them for a rate yet (a fresh scrape). */
+  tooYoung?: boolean;
+  /** How long the check waited for Prometheus to gather more samples, ms. */
+  waitedMs?: number;
   missingBucket?: { metric: string; le: number; buckets: string[] };
   failed?: { query: string; error: string };
   /** How far back (ms) Prometheus holds the SLI's series within the window; null when not measured (historyNote). */
@@ -60,6 +65,9 @@ export interface ErrorBudgetObservation {
   slos: SloBudgetRecord[];
 }
 
+/** How long to wait for a second sample of series Prometheus has only just begun to scrape, and how often to ask. */
+const YOUNG_WAIT_MS = 30_000;
+const YOUNG_RETRY_MS = 2_000;
 /** Below this share of the budget left, the SLO is WARN: a quarter is what a bad day can take. */
 const LOW_BUDGET = 0.25;
 /** History within this share of the window counts as the whole window (the coarse steps, scrape jitter). */
@@ -87,6 +95,8 @@ export default defineCheck<ErrorBudgetObservation>({
       badHistogram: "the sli.histogram is not a metric name with optional matchers",
       queryFailed: "Prometheus could not be reached or refused a query",
       emptyResult: "a query of the SLI returned no sample (misspelt metric, or no such series)",
+      tooLittleHistory:
+        "the SLI's series exist, but Prometheus holds too few samples of them for a rate (it began scraping them moments ago)",
       missingBucket: "the histogram has no bucket at the SLI's threshold",
       noRequests: "no request in the window: the budget says nothing",
     },
@@ -105,7 +115,20 @@ export default defineCheck<ErrorBudgetObservation>({
     // One instant for every query, so the history and the sums describe the same window.
     const now = ctx.clock.now();
     for (const [index, slo] of (ctx.spec.slos ?? []).entries()) {
-      const record = client ? await askPrometheus(client, slo, index, now) : unasked(slo, noPrometheus());
+      let record = client ? await askPrometheus(client, slo, index, now) : unasked(slo, noPrometheus());
+      // Series that exist with too few samples for rate() (a service Gauntlet started a moment ago): wait a few
+      // scrapes, bounded, rather than call a measurable SLO unmeasurable.
+      const waitStarted = ctx.clock.now();
+      while (
+        client &&
+        record.tooYoung &&
+        ctx.clock.now() - waitStarted < YOUNG_WAIT_MS &&
+        !ctx.signal.aborted
+      ) {
+        await sleep(YOUNG_RETRY_MS, undefined, { signal: ctx.signal }).catch(() => {});
+        record = await askPrometheus(client, slo, index, ctx.clock.now());
+        record.waitedMs = ctx.clock.now() - waitStarted;
+      }
       if (client) {
         record.evidence = await ctx.evidence.writeJson(`${safe(slo.name)}-budget.json`, {
           objective: slo.objective,
@@ -185,7 +208,10 @@ async function askPrometheus(
     const answer = await ask(purpose, query);
     if (!answer) return undefined;
     const value = sumOf(answer);
-    if (value === null) record.empty ??= { purpose, query };
+    if (value === null) {
+      record.empty ??= { purpose, query };
+      if ((await seriesExist(query, ask)) === true) record.tooYoung = true;
+    }
     return value ?? undefined;
   };
 
@@ -254,6 +280,21 @@ async function askPrometheus(
   }
   await measureHistory(record, historySelectors, slo.window, now, ask);
   return record;
+}
+
+/** Whether every selector of the expression, matchers and all, has a series now; undefined when a query failed. */
+async function seriesExist(
+  expr: string,
+  ask: (purpose: string, query: string) => Promise<QueryData | undefined>,
+): Promise<boolean | undefined> {
+  const selectors = selectorsOf(expr);
+  if (selectors.length === 0) return false;
+  for (const selector of selectors) {
+    const answer = await ask("series exist", `count(${selector})`);
+    if (!answer) return undefined;
+    if (!sumOf(answer)) return false;
+  }
+  return true;
 }
 
 /** Whether every metric the expression names has a series now; undefined when a query failed. */
@@ -362,6 +403,14 @@ function judgeSlo(record: SloBudgetRecord, slo: Slo): FindingInput {
       "missingBucket",
       `${m.metric} has no bucket le="${m.le}" (its buckets: ${m.buckets.join(", ")})`,
       `set slos[].sli.threshold (or latency) of ${slo.name} to one of the buckets, or add a ${m.le} bucket to the histogram`,
+    );
+  }
+  if (record.tooYoung) {
+    const waited = record.waitedMs ? ` (waited ${Math.round(record.waitedMs / 1000)} s)` : "";
+    return unverified(
+      "tooLittleHistory",
+      `the series of the ${record.empty?.purpose ?? "SLI"} query ${record.empty?.query ?? ""} exist, but Prometheus holds too few samples of them for a rate${waited}`,
+      `let Prometheus scrape ${slo.service} for a few scrape intervals, then run again`,
     );
   }
   if (record.empty || record.total === null || record.bad === null) {

@@ -178,6 +178,42 @@ describe("errorBudgetRemaining against Prometheus", () => {
     recordObservation("errorBudgetRemaining", "ng.budget-spent", ng.observation, ng.spec);
   }, 30_000);
 
+  it("waits for a second scrape of series Prometheus has only just begun to scrape, and not for a wrong label", async () => {
+    const fresh = await startSliServer({ rate: 100, errorShare: 0.0005, slowShare: 0.004 });
+    // 5 s scrapes: after the first one, seconds pass with a single sample, too few for rate().
+    const young = await startPrometheus(`global: { scrape_interval: 5s, scrape_timeout: 4s }
+scrape_configs:
+  - job_name: fresh
+    static_configs: [{ targets: ["${new URL(fresh.url).host}"] }]
+`);
+    try {
+      const client = new PrometheusClient(young.url);
+      await pollUntil("the first scrape", async () => {
+        const data = await client.query('count(http_requests_total{job="fresh"})');
+        return data.resultType === "vector" && data.result.length > 0 ? true : undefined;
+      });
+      const { ctx } = makeCheckContext({
+        services: { fresh: { url: fresh.url } },
+        monitoring: { prometheus: young.url },
+        slos: [
+          { name: "fresh", service: "fresh", objective: "99.9%", window: "30d", sli: ratio("fresh") },
+          { name: "wrong-job", service: "fresh", objective: "99.9%", window: "30d", sli: ratio("frseh") },
+        ],
+      });
+      const started = Date.now();
+      const observation = await check.observe(ctx);
+      const [waited, wrong] = check.judge(observation, ctx.spec) as [FindingInput, FindingInput];
+      expect(waited).toMatchObject({ status: "PASS", messageId: "budgetLeft" });
+      expect(observation.slos[0]!.waitedMs).toBeGreaterThan(0);
+      expect(wrong).toMatchObject({ status: "UNVERIFIED", messageId: "emptyResult" });
+      expect(observation.slos[1]!.waitedMs).toBeUndefined();
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await young.stop();
+      await fresh.close();
+    }
+  }, 60_000);
+
   it("UNVERIFIED when Prometheus cannot be reached, naming the query", async () => {
     const { ctx } = makeCheckContext({
       services: { healthy: { url: healthy.url } },

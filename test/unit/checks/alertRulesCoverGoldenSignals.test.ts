@@ -1,6 +1,7 @@
 // Coverage against real rule files: complete, missing a latency alert, alerts without a runbook, and datastores judged
 // by their own signals with the public awesome-prometheus-alerts files, unchanged.
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import check from "../../../src/checks/observability/alertRulesCoverGoldenSignals.js";
@@ -64,6 +65,49 @@ describe("alertRulesCoverGoldenSignals", () => {
     expect(findings.map((f) => [f.status, f.data?.alert, f.location?.line])).toEqual([
       ["WARN", "ApiHighLatency", 21],
     ]);
+  });
+
+  it("asks no for: of a multiwindow burn-rate alert of a declared SLO (its short window is the delay), but of others", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-golden-burn-"));
+    try {
+      const burn = (name: string, long: string, short: string) => `      - alert: ${name}
+        expr: |
+          sum(rate(http_requests_total{job="api",code=~"5.."}[${long}])) / sum(rate(http_requests_total{job="api"}[${long}])) > 14.4 * 0.001
+          and
+          sum(rate(http_requests_total{job="api",code=~"5.."}[${short}])) / sum(rate(http_requests_total{job="api"}[${short}])) > 14.4 * 0.001
+        labels: { severity: page }
+        annotations: { summary: "api burns its error budget", runbook_url: "https://runbooks.example.internal/burn" }
+`;
+      writeFileSync(
+        path.join(dir, "burn.yml"),
+        `groups:\n  - name: burn\n    rules:\n${burn("ApiFastBurn", "1h", "5m")}${burn("ApiOneWindow", "1h", "1h")}`,
+      );
+      const slos = [
+        {
+          name: "availability",
+          service: "api",
+          objective: "99.9%",
+          window: "30d",
+          sli: {
+            errors: 'sum(rate(http_requests_total{job="api",code=~"5.."}[{{window}}]))',
+            total: 'sum(rate(http_requests_total{job="api"}[{{window}}]))',
+          },
+        },
+      ];
+      const messages = async (withSlos: boolean) => {
+        const { ctx } = makeCheckContext(
+          { services, monitoring: { rules: ["burn.yml"] }, ...(withSlos ? { slos } : {}) },
+          { specDir: dir },
+        );
+        return (await check.run(ctx)).map((f) => f.message).join("\n");
+      };
+      const declared = await messages(true);
+      expect(declared).not.toMatch(/ApiFastBurn \(error rate\) lacks a for:/);
+      expect(declared).toMatch(/ApiOneWindow \(error rate\) lacks a for:/);
+      expect(await messages(false)).toMatch(/ApiFastBurn \(error rate\) lacks a for:/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("does not count alerts scoped to another job", async () => {
