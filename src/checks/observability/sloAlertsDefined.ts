@@ -10,6 +10,7 @@ import {
   type BurnCondition,
   type ConditionVerdict,
   classifyCondition,
+  FACTOR_TOLERANCE,
   findBurnAlerts,
 } from "../../engines/slo/burnAlerts.js";
 import { ruleNumber } from "../../engines/slo/burnRate.js";
@@ -206,7 +207,7 @@ function judgeSlo(
     return warn(
       "factorsDoNotMatchWindow",
       mismatched[0]!,
-      `factors that do not fit its ${promDuration(slo.window)} window: ${mismatched.map(describe).join("; ")}; the factor is budget share × SLO window / long window (2 % in 1h, 5 % in 6h, 10 % in 3d)`,
+      `factors that do not fit its ${promDuration(slo.window)} window: ${mismatched.map(describe).join("; ")}${madeFor(mismatched, slo)}; the factor is budget share × SLO window / long window (2 % in 1h, 5 % in 6h, 10 % in 3d)`,
       "burn-rate factors that do not match the SLO window",
     );
   if (page)
@@ -222,4 +223,18 @@ function judgeSlo(
     `it has a slow-burn pair (${alerts.join("; ")}) but nothing pages on a fast burn (1h/5m or 6h/30m)`,
     "no fast-burn page pair",
   );
+}
+
+/**
+ * When every mismatched factor is off from the workbook's by one ratio, the thresholds were scaled for another
+ * objective or window (kube-prometheus's 99 % rules under a 99.9 % SLO are 10× off): say which would fit.
+ */
+function madeFor(mismatched: Judged[], slo: { objective: number; window: number }): string {
+  const ratios = mismatched.map((j) => j.verdict.factor / (j.verdict.expectedFactor ?? Number.NaN));
+  const ratio = ratios[0]!;
+  if (!ratios.every((r) => Math.abs(r / ratio - 1) <= FACTOR_TOLERANCE)) return "";
+  const objective = Number((100 - (100 - slo.objective) * ratio).toPrecision(4));
+  const window = promDuration(Math.round((slo.window * ratio) / 3_600_000) * 3_600_000);
+  const either = objective > 0 && objective < 100 ? `a ${ruleNumber(objective)}% objective or ` : "";
+  return ` (each ${ruleNumber(Number(ratio.toPrecision(3)))}× the workbook's, as if made for ${either}a ${window} window)`;
 }

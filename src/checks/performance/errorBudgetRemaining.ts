@@ -51,6 +51,8 @@ export interface SloBudgetRecord {
   empty?: { purpose: string; query: string };
   /** That query's metrics do have series: Prometheus holds too few samples of them for a rate yet (a fresh scrape). */
   tooYoung?: boolean;
+  /** No series yet, but Prometheus scrapes a target of this job: its first samples may be a scrape away. */
+  pendingJob?: string;
   /** How long the check waited for Prometheus to gather more samples, ms. */
   waitedMs?: number;
   missingBucket?: { metric: string; le: number; buckets: string[] };
@@ -68,6 +70,8 @@ export interface ErrorBudgetObservation {
 /** How long to wait for a second sample of series Prometheus has only just begun to scrape, and how often to ask. */
 const YOUNG_WAIT_MS = 30_000;
 const YOUNG_RETRY_MS = 2_000;
+/** A job scraped fewer times than this may not have exported its series yet. */
+const YOUNG_SCRAPES = 3;
 /** Below this share of the budget left, the SLO is WARN: a quarter is what a bad day can take. */
 const LOW_BUDGET = 0.25;
 /** History within this share of the window counts as the whole window (the coarse steps, scrape jitter). */
@@ -112,28 +116,32 @@ export default defineCheck<ErrorBudgetObservation>({
     const url = ctx.spec.monitoring?.prometheus;
     const client = url ? new PrometheusClient(url, { timeoutMs: 15_000, signal: ctx.signal }) : undefined;
     if (url) ctx.secrets.addFromUrl(url);
-    // One instant for every query, so the history and the sums describe the same window.
-    const now = ctx.clock.now();
+    let waitBudget = YOUNG_WAIT_MS;
     for (const [index, slo] of (ctx.spec.slos ?? []).entries()) {
-      let record = client ? await askPrometheus(client, slo, index, now) : unasked(slo, noPrometheus());
-      // Series that exist with too few samples for rate() (a service Gauntlet started a moment ago): wait a few
-      // scrapes, bounded, rather than call a measurable SLO unmeasurable.
+      // One instant for every query of an SLO, so its history and its sums describe the same window.
+      let askedAt = ctx.clock.now();
+      let record = client ? await askPrometheus(client, slo, index, askedAt) : unasked(slo, noPrometheus());
+      // Series with too few samples for rate(), or none yet from a job Prometheus scrapes (a service Gauntlet started a
+      // moment ago): wait a few scrapes, bounded, rather than call a measurable SLO unmeasurable.
       const waitStarted = ctx.clock.now();
       while (
         client &&
-        record.tooYoung &&
-        ctx.clock.now() - waitStarted < YOUNG_WAIT_MS &&
+        (record.tooYoung || record.pendingJob !== undefined) &&
+        ctx.clock.now() - waitStarted < waitBudget &&
         !ctx.signal.aborted
       ) {
         await sleep(YOUNG_RETRY_MS, undefined, { signal: ctx.signal }).catch(() => {});
-        record = await askPrometheus(client, slo, index, ctx.clock.now());
+        askedAt = ctx.clock.now();
+        record = await askPrometheus(client, slo, index, askedAt);
         record.waitedMs = ctx.clock.now() - waitStarted;
       }
+      // One budget for the whole check: several SLOs of a young service wait for the same scrapes.
+      waitBudget -= record.waitedMs ?? 0;
       if (client) {
         record.evidence = await ctx.evidence.writeJson(`${safe(slo.name)}-budget.json`, {
           objective: slo.objective,
           window: promDuration(slo.window),
-          evaluatedAt: new Date(now).toISOString(),
+          evaluatedAt: new Date(askedAt).toISOString(),
           ...record,
         });
       }
@@ -210,7 +218,12 @@ async function askPrometheus(
     const value = sumOf(answer);
     if (value === null) {
       record.empty ??= { purpose, query };
-      if ((await seriesExist(query, ask)) === true) record.tooYoung = true;
+      const exists = await seriesExist(query, ask);
+      if (exists === true) record.tooYoung = true;
+      else if (exists === false) {
+        const job = await youngJob(client, query);
+        if (job !== undefined) record.pendingJob = job;
+      }
     }
     return value ?? undefined;
   };
@@ -232,6 +245,8 @@ async function askPrometheus(
     const les = labelValues(buckets, "le");
     if (les.length === 0) {
       record.empty = { purpose: "buckets", query: queries.buckets };
+      const job = await youngJob(client, queries.buckets);
+      if (job !== undefined) record.pendingJob = job;
       return record;
     }
     // The schema makes sure a histogram SLI has one of the two.
@@ -280,6 +295,27 @@ async function askPrometheus(
   }
   await measureHistory(record, historySelectors, slo.window, now, ask);
   return record;
+}
+
+/**
+ * The `job` the expression selects when Prometheus has a target of it that it has scraped fewer than three times (a
+ * service started a moment ago, whose counters may appear only with its first requests); undefined otherwise.
+ */
+async function youngJob(client: PrometheusClient, expr: string): Promise<string | undefined> {
+  const jobs = safeFacts(expr).flatMap((s) =>
+    s.matchers.filter((m) => m.label === "job" && m.op === "=").map((m) => m.value),
+  );
+  if (jobs.length === 0) return undefined;
+  const targets = await client.targets().catch(() => []);
+  for (const job of jobs) {
+    if (!targets.some((t) => t.labels.job === job)) continue;
+    const scrapes = await client
+      .query(`sum(count_over_time(up{job=${JSON.stringify(job)}}[10m]))`)
+      .then((data) => (data.resultType === "vector" ? Number(data.result[0]?.value[1] ?? 0) : 0))
+      .catch(() => Number.POSITIVE_INFINITY);
+    if (scrapes < YOUNG_SCRAPES) return job;
+  }
+  return undefined;
 }
 
 /** Whether every selector of the expression, matchers and all, has a series now; undefined when a query failed. */
@@ -415,9 +451,13 @@ function judgeSlo(record: SloBudgetRecord, slo: Slo): FindingInput {
   }
   if (record.empty || record.total === null || record.bad === null) {
     const query = record.empty?.query ?? "the SLI's queries";
+    const waited =
+      record.pendingJob !== undefined
+        ? ` (job ${record.pendingJob} had only just begun to be scraped; no such series appeared in ${Math.round((record.waitedMs ?? 0) / 1000)} s)`
+        : "";
     return unverified(
       "emptyResult",
-      `Prometheus returned no sample for the ${record.empty?.purpose ?? "SLI"} query ${query}`,
+      `Prometheus returned no sample for the ${record.empty?.purpose ?? "SLI"} query ${query}${waited}`,
       "check the metric names and labels of slos[].sli against what Prometheus scrapes (run the query in its UI)",
     );
   }

@@ -2,8 +2,8 @@
 // each `or` branch of an alert is a conjunction (`and`) of comparisons `error ratio > constant`; the error ratio is a
 // division of two series (errors / total, 1 − good / total) over a range window, written inline or behind recording
 // rules, which are resolved to their expressions to learn their windows (a record's name ending in 5m, _1h… is the
-// fallback). A comparison belongs to the SLO when its series carry the SLO's name (`slo` or Sloth's `sloth_slo`
-// label) or read the SLI's metrics; a comparison over a ratio with no division (a request-rate guard) is not a burn
+// fallback). A comparison belongs to the SLO when its series carry the SLO's name (`slo`, or Sloth's `sloth_slo` or
+// `sloth_id` label) or read the SLI's metrics; a comparison over a ratio with no division (a request-rate guard) is not a burn
 // condition. What is found is raw (windows, threshold as an error ratio): how it measures up is `classifyCondition`.
 import { parsePromDuration } from "../prometheus/client.js";
 import { expressionFacts, parsePromql, type Selector } from "../prometheus/promql.js";
@@ -33,7 +33,8 @@ export interface BurnAlert {
   conditions: BurnCondition[];
 }
 
-const SLO_NAME_LABELS = [SLO_LABEL, "sloth_slo"];
+// Sloth names an SLO twice: `sloth_slo` (its name in the service) and `sloth_id` (service-name); either may be the spec's.
+const SLO_NAME_LABELS = [SLO_LABEL, "sloth_slo", "sloth_id"];
 const MAX_DEPTH = 5;
 
 /** The burn-rate alerts of `slo` among `rules` (alerting and recording rules of every file). */
@@ -47,8 +48,8 @@ export function findBurnAlerts(slo: SloDefinition, rules: readonly RuleDefinitio
   const found: BurnAlert[] = [];
   for (const rule of rules) {
     if (rule.kind !== "alert" || !rule.expr.trim()) continue;
-    const ownLabel = SLO_NAME_LABELS.map((l) => rule.labels[l]).find((v) => v !== undefined);
-    if (ownLabel !== undefined && ownLabel !== slo.name) continue;
+    const ownLabel = namedSlo(rule.labels, slo.name);
+    if (ownLabel === "foreign") continue;
     const analysed = analyseAlert(rule.expr, context);
     if (!analysed || analysed.conditions.length === 0) continue;
     found.push({
@@ -57,7 +58,7 @@ export function findBurnAlerts(slo: SloDefinition, rules: readonly RuleDefinitio
       group: rule.group,
       line: rule.position.line,
       column: rule.position.column,
-      via: analysed.byLabel || ownLabel === slo.name ? "label" : "metrics",
+      via: analysed.byLabel || ownLabel === "own" ? "label" : "metrics",
       conditions: analysed.conditions,
     });
   }
@@ -281,24 +282,23 @@ function measureExpr(expr: Expr, text: string, context: Context, depth: number):
     }
   });
   for (const selector of safeFacts(text.slice(startOf(expr), endOf(expr))).selectors) {
-    const named = selector.matchers.find((m) => SLO_NAME_LABELS.includes(m.label) && m.op === "=");
-    if (named) {
-      if (named.value === context.slo.name) measure.byLabel = true;
-      else measure.foreign = true;
-    }
+    const equal = selector.matchers.filter((m) => m.op === "=").map((m) => [m.label, m.value]);
+    const named = namedSlo(Object.fromEntries(equal), context.slo.name);
+    if (named === "own") measure.byLabel = true;
+    if (named === "foreign") measure.foreign = true;
     if (selector.metric && context.sliMetrics.has(selector.metric)) measure.byMetrics = true;
     const recorded = selector.metric ? context.records.get(selector.metric) : undefined;
     if (!recorded || depth >= MAX_DEPTH) continue;
     let resolved = false;
     for (const record of recorded.filter((r) => compatible(selector, r.labels))) {
-      const recordName = SLO_NAME_LABELS.map((l) => record.labels[l]).find((v) => v !== undefined);
-      if (recordName !== undefined && recordName !== context.slo.name) continue;
+      const recordName = namedSlo(record.labels, context.slo.name);
+      if (recordName === "foreign") continue;
       const root = topExpr(record.expr);
       if (!root) continue;
       const inner = measureExpr(root, record.expr, context, depth + 1);
       if (inner.foreign) continue;
       resolved = true;
-      if (recordName === context.slo.name) measure.byLabel = true;
+      if (recordName === "own") measure.byLabel = true;
       for (const w of inner.windows) measure.windows.add(w);
       measure.ratio ||= inner.ratio;
       measure.byLabel ||= inner.byLabel;
@@ -333,6 +333,13 @@ function walk(expr: Expr, visit: (e: Expr) => void): void {
     walk(expr.lhs, visit);
     walk(expr.rhs, visit);
   }
+}
+
+/** Whether labels name this SLO, another one (name labels, none of them this SLO's), or no SLO at all. */
+function namedSlo(labels: Record<string, string>, name: string): "own" | "foreign" | undefined {
+  const names = SLO_NAME_LABELS.map((l) => labels[l]).filter((v) => v !== undefined);
+  if (names.length === 0) return undefined;
+  return names.includes(name) ? "own" : "foreign";
 }
 
 /** A selector can read a record when none of its equality matchers contradicts the record's own labels. */

@@ -113,6 +113,7 @@ describe("sloAlertsDefined", () => {
     });
     expect(rows).toEqual([["api-availability", "WARN", "factorsDoNotMatchWindow"]]);
     expect(findings[0]!.message).toContain("workbook 13.44×");
+    expect(findings[0]!.message).toContain("as if made for a 99.89% objective or a 30d window");
     expect(findings[0]!.location).toMatchObject({ path: "slo/inline-30d-factors.yml", line: 6 });
   });
 
