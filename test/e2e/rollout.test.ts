@@ -1,7 +1,8 @@
 // `gauntlet rollout` through the built CLI against real nginx splitting its upstream by weights between a stable and a
 // canary node process (test/support/rolloutSplitter.ts). A bad canary is stopped at its first step and shifted back
-// (confirmed by the x-version header), a healthy one reaches 100 %, an interrupted rollout ends at 0 %, and a step
-// that cannot gather enough samples stays inconclusive and never advances.
+// (confirmed by the x-version header, or without it by the canary's request counter), a healthy one reaches 100 %, a
+// rollout interrupted by SIGINT or SIGTERM ends at 0 %, and a step that cannot gather enough samples stays inconclusive
+// and never advances. A rollback that does not take is in rolloutUnconfirmed.test.ts.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -47,7 +48,12 @@ function writeSpec(splitter: RunningSplitter, rollout: Record<string, unknown>):
 }
 
 function rollout(spec: string, args: string[] = []) {
-  return startCli(["rollout", spec, "--json", ...args], { cwd: path.dirname(spec) });
+  const run = startCli(["rollout", spec, "--json", ...args], { cwd: path.dirname(spec) });
+  // A test that fails before the run ends must not leave the CLI baking.
+  onCleanup(() => {
+    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL");
+  });
+  return run;
 }
 
 describe("gauntlet rollout through nginx weights", () => {
@@ -76,6 +82,30 @@ describe("gauntlet rollout through nginx weights", () => {
     expect(table.code).toBe(1);
     expect(table.stdout).toMatch(/rollout aborted at step 1 \(10%\): .*p\(99\)/);
   }, 60_000);
+
+  it("confirms the rollback by the canary's own request counter when rollout.identify is not set", async () => {
+    const splitter = await startSplitter(onCleanup, {
+      stable: { latencyMs: BASE_LATENCY_MS },
+      canary: { latencyMs: BASE_LATENCY_MS + 400, errorRate: 0.08 },
+    });
+    const spec = writeSpec(splitter, { steps: [10, 100], identify: undefined });
+    const run = await rollout(spec).done;
+    expect(run.code, run.stderr).toBe(1);
+    const result = JSON.parse(run.stdout);
+    expect(result.outcome).toBe("aborted");
+    expect(result.stopped.step).toBe(1);
+    expect(result.rollback.ok).toBe(true);
+    expect(result.rollback.confirmation).toMatchObject({ method: "counter", status: "confirmed" });
+    expect(result.rollback.confirmation.message).toMatch(
+      /confirmed: \d+ of \d+ requests to entry answered and the canary's request counter rose by \d+ against \d+/,
+    );
+    // The counter was really read around each burst (figures are kept), and the last burst saw no canary answer.
+    const last = result.rollback.confirmation.bursts.at(-1);
+    expect(last.counterRise).toBeTypeOf("number");
+    expect(last.canaryAnswers).toBe(0);
+    expect(splitter.canaryOff()).toBe(true);
+    expect((await versionsAnswering(splitter.entryUrl, 50)).canary).toBeUndefined();
+  }, 30_000);
 
   it("rolls a healthy canary out to 100 % with exit 0", async () => {
     const splitter = await startSplitter(onCleanup, {
@@ -115,6 +145,31 @@ describe("gauntlet rollout through nginx weights", () => {
     expect(splitter.canaryOff()).toBe(true);
     expect((await versionsAnswering(splitter.entryUrl, 50)).canary).toBeUndefined();
   }, 60_000);
+
+  it("ends at 0 % when terminated mid-bake (SIGTERM), like SIGINT: exit 130", async () => {
+    const splitter = await startSplitter(onCleanup, {
+      stable: { latencyMs: BASE_LATENCY_MS },
+      canary: { latencyMs: BASE_LATENCY_MS },
+    });
+    const spec = writeSpec(splitter, { steps: [50, 100], bake: "30s" });
+    const run = rollout(spec);
+    const deadline = Date.now() + 20_000;
+    while (splitter.canaryOff() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(splitter.canaryOff()).toBe(false);
+    // The canary really answers at the entry before the signal: the burst afterwards could have seen it.
+    expect((await versionsAnswering(splitter.entryUrl, 20)).canary).toBeGreaterThan(0);
+    run.child.kill("SIGTERM");
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(130);
+    const result = JSON.parse(done.stdout);
+    expect(result.outcome).toBe("interrupted");
+    expect(result.steps).toHaveLength(1);
+    expect(result.steps[0].verdict).toBe("INTERRUPTED");
+    expect(result.rollback.run.ok).toBe(true);
+    expect(result.rollback.confirmation).toMatchObject({ method: "header", status: "confirmed" });
+    expect(splitter.canaryOff()).toBe(true);
+    expect((await versionsAnswering(splitter.entryUrl, 50)).canary).toBeUndefined();
+  }, 30_000);
 
   it("keeps a step with too few samples INCONCLUSIVE: it never advances", async () => {
     const splitter = await startSplitter(onCleanup, {

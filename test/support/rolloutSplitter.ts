@@ -33,9 +33,13 @@ export interface RunningSplitter {
 export async function startSplitter(
   onCleanup: Cleanup,
   behaviour: { stable?: VersionBehaviour; canary?: VersionBehaviour },
+  options: {
+    /** Puts something (a fault proxy) in front of the canary process: gets its port, returns the port to reach it by. */
+    canaryFront?: (canaryProcessPort: number) => Promise<number>;
+  } = {},
 ): Promise<RunningSplitter> {
   const stablePort = await freePort();
-  const canaryPort = await freePort();
+  const canaryProcessPort = await freePort();
   const start = (version: string, port: number, b: VersionBehaviour = {}) =>
     spawnForTest(onCleanup, "/usr/bin/env", [
       `PORT=${port}`,
@@ -47,9 +51,11 @@ export async function startSplitter(
       path.join(FIXTURES, "server.mjs"),
     ]);
   start("stable", stablePort, behaviour.stable);
-  start("canary", canaryPort, behaviour.canary);
+  start("canary", canaryProcessPort, behaviour.canary);
   await waitForPort(stablePort);
-  await waitForPort(canaryPort);
+  await waitForPort(canaryProcessPort);
+  // nginx, the shift command and services.<canary>.url all reach the canary here.
+  const canaryPort = options.canaryFront ? await options.canaryFront(canaryProcessPort) : canaryProcessPort;
   const nginx = await startNginx(onCleanup, {
     servers: [
       "  include {{dir}}/conf/upstream.conf;",

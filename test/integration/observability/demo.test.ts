@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import alertRulesCoverGoldenSignals from "../../../src/checks/observability/alertRulesCoverGoldenSignals.js";
 import alertRulesLoaded from "../../../src/checks/observability/alertRulesLoaded.js";
 import alertRulesValid from "../../../src/checks/observability/alertRulesValid.js";
@@ -75,7 +76,10 @@ beforeAll(async () => {
     .replace(/scrape_interval: 5s/, "scrape_interval: 1s")
     .replace(/scrape_timeout: 4s/, "scrape_timeout: 900ms")
     .replace(/evaluation_interval: 5s/, "evaluation_interval: 1s");
-  prometheus = await startPrometheus(config, { "alerts/shop.yml": read("alerts/shop.yml") });
+  prometheus = await startPrometheus(config, {
+    "alerts/shop.yml": read("alerts/shop.yml"),
+    "alerts/slo.yml": read("alerts/slo.yml"),
+  });
   const client = new PrometheusClient(prometheus.url);
   await pollUntil("the demo api to be scraped and the rules evaluated", async () => {
     const up = (await client.targets()).some((t) => t.labels.job === "api" && t.health === "up");
@@ -105,7 +109,13 @@ async function assess(specDir: string, variant: "sturdy" | "fragile", checks: Ch
         alertmanager: alertmanager.url,
         rules: ["monitoring/alerts/*.yml"],
       },
-      ...(variant === "sturdy" ? { operations: { runbooks: "monitoring/runbooks" } } : {}),
+      // The sturdy shop's SLOs, as its spec declares them: their burn-rate alerts are in alerts/slo.yml.
+      ...(variant === "sturdy"
+        ? {
+            operations: { runbooks: "monitoring/runbooks" },
+            slos: parse(readFileSync(path.join(sturdy, "gauntlet.yaml"), "utf8")).slos,
+          }
+        : {}),
     },
     { specDir },
   );
@@ -143,13 +153,16 @@ describe("the demo's bundled monitoring", () => {
     expect(statuses).toEqual({
       metricsExposed: ["PASS"],
       metricsScraped: ["PASS"],
-      alertRulesValid: ["PASS"],
+      alertRulesValid: ["PASS", "PASS"],
       alertRulesCoverGoldenSignals: ["PASS"],
-      alertRulesLoaded: ["PASS"],
+      alertRulesLoaded: ["PASS", "PASS"],
       alertsDelivered: ["PASS"],
     });
     expect(verdicts(results.metricsScraped)).toEqual([["api", "PASS", "scraped"]]);
-    expect(verdicts(results.alertRulesLoaded)).toEqual([["monitoring/alerts/shop.yml", "PASS", "loaded"]]);
+    expect(verdicts(results.alertRulesLoaded)).toEqual([
+      ["monitoring/alerts/shop.yml", "PASS", "loaded"],
+      ["monitoring/alerts/slo.yml", "PASS", "loaded"],
+    ]);
     expect(verdicts(results.alertsDelivered)).toEqual([["alertmanager", "PASS", "delivered"]]);
   });
 
