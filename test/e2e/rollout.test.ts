@@ -3,58 +3,25 @@
 // (confirmed by the x-version header, or without it by the canary's request counter), a healthy one reaches 100 %, a
 // rollout interrupted by SIGINT or SIGTERM ends at 0 %, and a step that cannot gather enough samples stays inconclusive
 // and never advances. A rollback that does not take is in rolloutUnconfirmed.test.ts.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { cleanupAfterEach } from "../support/cleanups.js";
 import { startCli } from "../support/cli.js";
-import { type RunningSplitter, startSplitter, versionsAnswering } from "../support/rolloutSplitter.js";
+import {
+  type RunningSplitter,
+  startRollout,
+  startSplitter,
+  versionsAnswering,
+  writeRolloutSpec,
+} from "../support/rolloutSplitter.js";
 
 const onCleanup = cleanupAfterEach();
 /** Both versions take this long, so loopback jitter is small beside it and a healthy canary compares as equal. */
 const BASE_LATENCY_MS = 20;
 
-function writeSpec(splitter: RunningSplitter, rollout: Record<string, unknown>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-rollout-"));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, "gauntlet.yaml");
-  writeFileSync(
-    file,
-    stringify({
-      version: 1,
-      system: { name: "rollout-e2e" },
-      services: {
-        entry: { url: splitter.entryUrl },
-        stable: { url: splitter.stableUrl, metrics: "/metrics" },
-        canary: { url: splitter.canaryUrl, metrics: "/metrics" },
-      },
-      rollout: {
-        service: "entry",
-        baseline: "stable",
-        canary: "canary",
-        shift: splitter.shiftCommand,
-        bake: "3s",
-        rollbackOn: ["p(99)>300ms", "errors>5%"],
-        identify: { header: "x-version", value: "canary" },
-        analysis: { rate: 50, sampleRate: 25, minSamples: 40 },
-        timeout: "10s",
-        ...rollout,
-      },
-    }),
-  );
-  return file;
-}
-
-function rollout(spec: string, args: string[] = []) {
-  const run = startCli(["rollout", spec, "--json", ...args], { cwd: path.dirname(spec) });
-  // A test that fails before the run ends must not leave the CLI baking.
-  onCleanup(() => {
-    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL");
-  });
-  return run;
-}
+const writeSpec = (splitter: RunningSplitter, rollout: Record<string, unknown>) =>
+  writeRolloutSpec(onCleanup, splitter, "rollout-e2e", rollout);
+const rollout = (spec: string, args: string[] = []) => startRollout(onCleanup, spec, args);
 
 describe("gauntlet rollout through nginx weights", () => {
   it("stops a canary with +400 ms and 8 % errors at its first step, shifted back to 0 % (confirmed)", async () => {

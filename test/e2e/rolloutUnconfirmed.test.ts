@@ -2,13 +2,13 @@
 // confirmation must see the canary still answering at the entry, by its x-version header or by its own request
 // counter, and the command must exit 2, never 1. Each waits out the 30 s confirmation window (confirmZero.ts), so the
 // two run side by side, each with its own splitter and cleanups.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { stringify } from "yaml";
-import { startCli } from "../support/cli.js";
-import { startSplitter, versionsAnswering } from "../support/rolloutSplitter.js";
+import {
+  startRollout,
+  startSplitter,
+  versionsAnswering,
+  writeRolloutSpec,
+} from "../support/rolloutSplitter.js";
 
 const BASE_LATENCY_MS = 20;
 
@@ -20,38 +20,12 @@ describe.concurrent("gauntlet rollout whose rollback does not take", () => {
         stable: { latencyMs: BASE_LATENCY_MS },
         canary: { latencyMs: BASE_LATENCY_MS + 400, errorRate: 0.08 },
       });
-      const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-rollout-"));
-      onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-      const spec = path.join(dir, "gauntlet.yaml");
-      writeFileSync(
-        spec,
-        stringify({
-          version: 1,
-          system: { name: "rollout-unconfirmed" },
-          services: {
-            entry: { url: splitter.entryUrl },
-            stable: { url: splitter.stableUrl, metrics: "/metrics" },
-            canary: { url: splitter.canaryUrl, metrics: "/metrics" },
-          },
-          rollout: {
-            service: "entry",
-            baseline: "stable",
-            canary: "canary",
-            shift: splitter.shiftCommand,
-            rollback: "true",
-            steps: [10, 100],
-            bake: "3s",
-            rollbackOn: ["p(99)>300ms", "errors>5%"],
-            ...(method === "header" ? { identify: { header: "x-version", value: "canary" } } : {}),
-            analysis: { rate: 50, sampleRate: 25, minSamples: 40 },
-            timeout: "10s",
-          },
-        }),
-      );
-      const cli = startCli(["rollout", spec, "--json"], { cwd: dir });
-      onCleanup(() => {
-        if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill("SIGKILL");
+      const spec = writeRolloutSpec(onCleanup, splitter, "rollout-unconfirmed", {
+        rollback: "true",
+        steps: [10, 100],
+        identify: method === "header" ? { header: "x-version", value: "canary" } : undefined,
       });
+      const cli = startRollout(onCleanup, spec);
       const run = await cli.done;
       expect(run.code, run.stderr).toBe(2);
       const result = JSON.parse(run.stdout);

@@ -2,8 +2,11 @@
 // process (test/fixtures/rollout/server.mjs: latency and error rate from env, `x-version: stable|canary`, a /metrics
 // counter), and the shift command that rewrites the upstream's weights and reloads nginx (fixtures/rollout/shift.sh).
 // Everything it starts is stopped by the cleanup, also when the test fails.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { stringify } from "yaml";
+import { startCli } from "./cli.js";
 import { type Cleanup, freePort, spawnForTest, waitForPort } from "./datastores.js";
 import { startNginx } from "./nginx.js";
 
@@ -96,4 +99,56 @@ export async function versionsAnswering(url: string, count: number): Promise<Rec
     seen[version] = (seen[version] ?? 0) + 1;
   }
   return seen;
+}
+
+/**
+ * A spec whose rollout shifts `splitter` (entry, stable and canary, both with /metrics), with the defaults the rollout
+ * tests share — 3 s bakes, the x-version header, 50/s at the entry — overridden by `rollout` (a key set to undefined is
+ * left out when written).
+ */
+export function rolloutSpec(splitter: RunningSplitter, name: string, rollout: Record<string, unknown>) {
+  return {
+    version: 1,
+    system: { name },
+    services: {
+      entry: { url: splitter.entryUrl },
+      stable: { url: splitter.stableUrl, metrics: "/metrics" },
+      canary: { url: splitter.canaryUrl, metrics: "/metrics" },
+    },
+    rollout: {
+      service: "entry",
+      baseline: "stable",
+      canary: "canary",
+      shift: splitter.shiftCommand,
+      bake: "3s",
+      rollbackOn: ["p(99)>300ms", "errors>5%"],
+      identify: { header: "x-version", value: "canary" },
+      analysis: { rate: 50, sampleRate: 25, minSamples: 40 },
+      timeout: "10s",
+      ...rollout,
+    },
+  };
+}
+
+/** rolloutSpec written to a gauntlet.yaml in a temp folder removed at cleanup. */
+export function writeRolloutSpec(
+  onCleanup: Cleanup,
+  splitter: RunningSplitter,
+  name: string,
+  rollout: Record<string, unknown>,
+): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "gauntlet-rollout-"));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "gauntlet.yaml");
+  writeFileSync(file, stringify(rolloutSpec(splitter, name, rollout)));
+  return file;
+}
+
+/** `gauntlet rollout SPEC --json` from the built CLI; killed at cleanup if a failing test left it baking. */
+export function startRollout(onCleanup: Cleanup, spec: string, args: string[] = []) {
+  const run = startCli(["rollout", spec, "--json", ...args], { cwd: path.dirname(spec) });
+  onCleanup(() => {
+    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL");
+  });
+  return run;
 }

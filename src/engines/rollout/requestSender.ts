@@ -5,14 +5,15 @@ import http from "node:http";
 import https from "node:https";
 import { performance } from "node:perf_hooks";
 import type { SecretSink } from "../../secrets/redactor.js";
-import { expandEnv, type LoadRequest } from "../load/requests.js";
+import { classifyNetworkError } from "../http/probe.js";
+import { expandEnv, type LoadRequest, weightedOrder } from "../load/requests.js";
 
 export interface SentRequest {
   /** ms from sending to the end of the body; undefined when nothing was answered. */
   latencyMs?: number;
   status?: number;
   ok: boolean;
-  /** refused, reset, timeout, other: why nothing was answered. */
+  /** refused, reset, timeout, dns, tls, other: why nothing was answered. */
   error?: string;
   headers?: http.IncomingHttpHeaders;
 }
@@ -59,17 +60,10 @@ export function requestSender(
       weight: r.weight ?? 1,
     };
   });
-  const current = prepared.map(() => 0);
-  const totalWeight = prepared.reduce((sum, r) => sum + r.weight, 0);
-  const next = (): PreparedRequest => {
-    let best = 0;
-    for (let i = 0; i < prepared.length; i++) {
-      current[i]! += prepared[i]!.weight;
-      if (current[i]! > current[best]!) best = i;
-    }
-    current[best]! -= totalWeight;
-    return prepared[best]!;
-  };
+  // The load engine's order (smooth weighted round robin), so sampled and loaded mixes agree.
+  const order = weightedOrder(prepared.map((r) => r.weight));
+  let turn = 0;
+  const next = (): PreparedRequest => prepared[order[turn++ % order.length]!]!;
   const auth = base.username
     ? `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`
     : undefined;
@@ -114,11 +108,7 @@ export function requestSender(
           done({ ok: false, error: "timeout" });
         });
         req.on("error", (error: NodeJS.ErrnoException) => {
-          const code = error.code ?? "";
-          done({
-            ok: false,
-            error: code === "ECONNREFUSED" ? "refused" : code === "ECONNRESET" ? "reset" : "other",
-          });
+          done({ ok: false, error: classifyNetworkError(error.code) });
         });
         req.end(r.body);
       });

@@ -13,7 +13,7 @@ import { startProxy, type TestProxy } from "../../fixtures/services/system.js";
 import { makeCheckContext } from "../../support/checkContext.js";
 import { cleanupAfterEach } from "../../support/cleanups.js";
 import { recordObservation } from "../../support/judgeFixtures.js";
-import { startSplitter, versionsAnswering } from "../../support/rolloutSplitter.js";
+import { rolloutSpec, startSplitter, versionsAnswering } from "../../support/rolloutSplitter.js";
 
 const onCleanup = cleanupAfterEach();
 
@@ -26,25 +26,8 @@ async function setUp() {
     canary: { latencyMs: 20, badFile },
   });
   const spec = (rehearsal: { command: string; undo: string }) => ({
+    ...rolloutSpec(splitter, "rehearsal", { steps: [10, 100], rehearsal }),
     destructive: true,
-    services: {
-      entry: { url: splitter.entryUrl },
-      stable: { url: splitter.stableUrl },
-      canary: { url: splitter.canaryUrl },
-    },
-    rollout: {
-      service: "entry",
-      baseline: "stable",
-      canary: "canary",
-      shift: splitter.shiftCommand,
-      steps: [10, 100],
-      bake: "3s",
-      rollbackOn: ["p(99)>300ms", "errors>5%"],
-      identify: { header: "x-version", value: "canary" },
-      analysis: { rate: 50, sampleRate: 25, minSamples: 40 },
-      timeout: "10s",
-      rehearsal,
-    },
   });
   return { splitter, badFile, spec };
 }
@@ -125,26 +108,9 @@ async function setUpProxied(options: { nginxThroughProxy: boolean }) {
     },
   );
   const spec = {
+    ...rolloutSpec(splitter, "rehearsal", { steps: [10, 100], rehearsal: { latency: "400ms" } }),
     destructive: true,
-    services: {
-      entry: { url: splitter.entryUrl },
-      stable: { url: splitter.stableUrl },
-      canary: { url: splitter.canaryUrl },
-    },
     resilience: { proxies: { canary: { api: proxy!.apiUrl, token: proxy!.token } } },
-    rollout: {
-      service: "entry",
-      baseline: "stable",
-      canary: "canary",
-      shift: splitter.shiftCommand,
-      steps: [10, 100],
-      bake: "3s",
-      rollbackOn: ["p(99)>300ms", "errors>5%"],
-      identify: { header: "x-version", value: "canary" },
-      analysis: { rate: 50, sampleRate: 25, minSamples: 40 },
-      timeout: "10s",
-      rehearsal: { latency: "400ms" },
-    },
   };
   return { splitter, proxy: proxy!, spec };
 }

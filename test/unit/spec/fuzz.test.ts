@@ -13,6 +13,7 @@ import { loadSpec, parseSpec } from "../../../src/spec/loader.js";
 import { SpecError } from "../../../src/spec/problems.js";
 import buildDist from "../../setup/build.js";
 import { BIN, ROOT, runCli } from "../../support/cli.js";
+import { mulberry32, type Random } from "../../support/prng.js";
 
 const SEED = Number(process.env.GAUNTLET_FUZZ_SEED ?? 20_260_314);
 const MUTATED_CASES = 300;
@@ -43,20 +44,7 @@ const ENV: NodeJS.ProcessEnv = {
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
 const PROBLEM_LINE = /^\S.*:\d+:\d+: \S/;
 
-// ── a seeded PRNG (mulberry32) and the mutations ────────────────────────────────────────────────────────────────────
-
-type Random = () => number;
-
-function mulberry32(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+// ── the mutations (random draws from test/support/prng.ts) ────────────────────────────────────────────────────────────────────
 
 const int = (random: Random, below: number) => Math.floor(random() * below);
 const pick = <T>(random: Random, items: readonly T[]): T => items[int(random, items.length)]!;

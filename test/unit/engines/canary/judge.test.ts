@@ -7,18 +7,7 @@ import {
   type SideSamples,
 } from "../../../../src/engines/canary/judge.js";
 import { parseThresholds } from "../../../../src/spec/thresholds.js";
-
-/** mulberry32: a seeded generator, so every run of this test judges the same samples. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../../support/prng.js";
 
 interface Shape {
   n: number;
@@ -31,7 +20,7 @@ interface Shape {
 }
 
 function side(seed: number, { n, base, errorRate = 0, refused = false }: Shape): SideSamples {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const latenciesMs: number[] = [];
   let failures = 0;
   for (let i = 0; i < n; i++) {
