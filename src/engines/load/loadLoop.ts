@@ -6,6 +6,7 @@ import net from "node:net";
 import { performance } from "node:perf_hooks";
 import tls from "node:tls";
 import { createHistogram, type Histogram, recordMicros } from "./histogram.js";
+import { PreciseTimer } from "./preciseTimer.js";
 import type { Endpoint, RequestMix } from "./requests.js";
 import { HttpParseError, ResponseParser } from "./responseParser.js";
 
@@ -49,6 +50,13 @@ export interface LoopResult {
   status: Record<string, number>;
   errors: ErrorCounts;
   histogram: Histogram;
+  /**
+   * Open model: how late the generator released each arrival (release time − intended time), µs; empty in the
+   * closed model. A request is sent on release unless every connection is busy (then it is `queued`).
+   */
+  lateness: Histogram;
+  /** Open model: arrivals that waited for a free connection (the pool was busy with slower answers). */
+  queued: number;
   /** Time load was generated, ms (the grace period to collect answers is not included). */
   durationMs: number;
   /** Open model: requests due but never sent (the pool was busy until the end). */
@@ -67,6 +75,11 @@ export interface LoopOptions {
   onTick?: (tick: Tick) => void;
   /** false accepts self-signed certificates (load tests against staging). */
   rejectUnauthorized?: boolean;
+  /**
+   * Wall-clock time (Date.now() ms) at which load starts, for several generators started together; connections of
+   * the open model's pool are opened before it. Default: now (the open model: once its pool has connected).
+   */
+  startAt?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -74,6 +87,13 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const GRACE_MS = 2_000;
 const RECONNECT_DELAY_MS = 50;
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+/**
+ * Open model: the precise timer wakes this thread this long before a due time (a futex wake and a message take about
+ * 0.1 ms) and loop turns (setImmediate) cover the rest; an arrival due sooner is taken on the next turn.
+ */
+const EARLY_MS = 0.25;
+/** Open model: the longest the schedule waits for its pool to connect before it starts anyway. */
+const POOL_WAIT_MS = 1_000;
 
 export function runLoop(options: LoopOptions): Promise<LoopResult> {
   return new LoadLoop(options).run();
@@ -88,6 +108,7 @@ class LoadLoop {
   readonly #statusCounts = new Uint32Array(1000);
   readonly #errors: ErrorCounts = { refused: 0, reset: 0, timeout: 0, other: 0 };
   readonly #total = createHistogram();
+  readonly #lateness = createHistogram();
   #interval = createHistogram();
   #tickRequests = 0;
   #tickErrors = 0;
@@ -108,7 +129,12 @@ class LoadLoop {
   #backlogTail = 0;
   #arrivals = 0;
   #dropped = 0;
+  #queued = 0;
   readonly #idle: Connection[] = [];
+  /** While the open model's pool connects: called as each initial connection succeeds or fails. */
+  #onSettled: (() => void) | undefined;
+  #spin: NodeJS.Immediate | undefined;
+  #timer: PreciseTimer | undefined;
 
   constructor(options: LoopOptions) {
     this.#o = options;
@@ -126,12 +152,20 @@ class LoadLoop {
       this.#running = true;
       const timers: NodeJS.Timeout[] = [];
       let second = 0;
+      let endTimer: NodeJS.Timeout | undefined;
+      let graceTimer: NodeJS.Timeout | undefined;
+      let beginTimer: NodeJS.Timeout | undefined;
+      let begun = false;
       const finish = () => {
         if (this.#stopped) return;
         this.#stopped = true;
         for (const t of timers) clearInterval(t);
+        clearImmediate(this.#spin);
+        this.#timer?.close();
+        clearTimeout(beginTimer);
         clearTimeout(endTimer);
         clearTimeout(graceTimer);
+        this.#onSettled = undefined;
         this.#o.signal?.removeEventListener("abort", onAbort);
         let unfinished = 0;
         for (const c of this.#connections) {
@@ -149,7 +183,9 @@ class LoadLoop {
           status,
           errors: { ...this.#errors },
           histogram: this.#total,
-          durationMs: Math.min(performance.now(), this.#sendingUntil) - this.#start,
+          lateness: this.#lateness,
+          queued: this.#queued,
+          durationMs: begun ? Math.max(0, Math.min(performance.now(), this.#sendingUntil) - this.#start) : 0,
           dropped: this.#dropped + this.#backlogSize(),
           unfinished,
           aborted: this.#aborted,
@@ -166,40 +202,90 @@ class LoadLoop {
         return;
       }
       this.#o.signal?.addEventListener("abort", onAbort, { once: true });
-      let graceTimer: NodeJS.Timeout | undefined;
-      // Sending stops at the stage's end; answers to requests in flight are awaited for a bounded grace period.
-      const endTimer = setTimeout(() => {
-        // Arrivals due in the last timer tick are still sent; what the pool cannot take is counted as dropped.
-        if (this.#open) this.#arrive();
-        this.#running = false;
-        const graceMs = Math.min(GRACE_MS, this.#timeoutMs);
-        for (const c of this.#connections) c.endWhenIdle();
-        const waitIdle = setInterval(() => {
-          if ([...this.#connections].every((c) => c.inflight === 0)) finish();
-        }, 5);
-        timers.push(waitIdle);
-        graceTimer = setTimeout(finish, graceMs);
-      }, plan.durationMs);
-      timers.push(
-        setInterval(() => {
-          second++;
-          this.#emitTick(second);
-        }, 1000),
-      );
-      timers.push(setInterval(() => this.#sweepTimeouts(), 100));
+
+      const begin = () => {
+        if (begun || this.#stopped) return;
+        begun = true;
+        this.#onSettled = undefined;
+        clearTimeout(beginTimer);
+        this.#start = performance.now();
+        this.#sendingUntil = this.#start + plan.durationMs;
+        // Sending stops at the stage's end; answers to requests in flight are awaited for a bounded grace period.
+        endTimer = setTimeout(() => {
+          // Arrivals due in the last moments are still sent; what the pool cannot take is counted as dropped.
+          if (this.#open) this.#arrive();
+          this.#running = false;
+          const graceMs = Math.min(GRACE_MS, this.#timeoutMs);
+          for (const c of this.#connections) c.endWhenIdle();
+          const waitIdle = setInterval(() => {
+            if ([...this.#connections].every((c) => c.inflight === 0)) finish();
+          }, 5);
+          timers.push(waitIdle);
+          graceTimer = setTimeout(finish, graceMs);
+        }, plan.durationMs);
+        timers.push(
+          setInterval(() => {
+            second++;
+            this.#emitTick(second);
+          }, 1000),
+        );
+        timers.push(setInterval(() => this.#sweepTimeouts(), 100));
+        if (this.#open) {
+          this.#scheduleNext();
+          return;
+        }
+        this.#adjustConnections();
+        if ((plan.rampUpMs ?? 0) > 0) timers.push(setInterval(() => this.#adjustConnections(), 10));
+      };
+
+      // The open model opens its pool before the clock starts: connection set-up is the generator's cost, and timed
+      // from an intended send it would read as server latency in the first milliseconds of every run.
       if (this.#open) {
-        // Arrivals are generated on a 1 ms timer; each carries its exact intended time, so timer jitter is not hidden.
-        timers.push(setInterval(() => this.#arrive(), 1));
+        let timerReady = false;
+        this.#timer = new PreciseTimer(
+          () => this.#scheduleNext(),
+          () => {
+            timerReady = true;
+            this.#onSettled?.();
+          },
+        );
+        this.#adjustConnections();
+        const initial = [...this.#connections];
+        this.#onSettled = () => {
+          if (this.#o.startAt === undefined && timerReady && initial.every((c) => c.settled)) begin();
+        };
       }
-      const ramps = (plan.rampUpMs ?? 0) > 0 && !this.#open;
-      this.#adjustConnections();
-      if (ramps) timers.push(setInterval(() => this.#adjustConnections(), 10));
-      if (this.#open) this.#arrive();
+      const waitMs =
+        this.#o.startAt !== undefined
+          ? this.#o.startAt - Date.now()
+          : this.#open
+            ? Math.min(POOL_WAIT_MS, this.#timeoutMs)
+            : 0;
+      if (waitMs > 0) beginTimer = setTimeout(begin, waitMs);
+      else if (!this.#open || this.#o.startAt !== undefined) begin();
     });
   }
 
+  /**
+   * Open model: wakes for the next due arrival. Node's timers fire up to a millisecond late (their granularity),
+   * which at 1,000 req/s is the whole gap between arrivals, so the wake-up comes from a precise timer (a helper
+   * thread on a futex) a little early, and the last fraction of a millisecond is loop turns (setImmediate). What lateness
+   * remains is measured per request, not hidden.
+   */
+  #scheduleNext(): void {
+    if (!this.#running) return;
+    this.#arrive();
+    const due = this.#start + this.#timeOf(this.#arrivals) * 1000;
+    if (due >= this.#sendingUntil) return; // the end timer releases what is due in the last moment
+    const wait = due - performance.now();
+    if (wait <= EARLY_MS || !this.#timer) {
+      this.#spin = setImmediate(() => this.#scheduleNext());
+      return;
+    }
+    this.#timer.set(performance.timeOrigin + due - EARLY_MS);
+  }
+
   #emitTick(second: number): void {
-    this.#total.add(this.#interval);
     if (this.#o.onTick) {
       this.#o.onTick({
         second,
@@ -267,6 +353,10 @@ class LoadLoop {
     return this.#pipelining;
   }
 
+  connectionSettled(): void {
+    this.#onSettled?.();
+  }
+
   nextRequestIndex(): number {
     const order = this.#o.mix.order;
     const index = order[this.#nextRequest % order.length]!;
@@ -285,7 +375,9 @@ class LoadLoop {
     this.#tickBytes += bytes;
     this.#statusCounts[status]!++;
     if (status < 200 || status > 299) this.#tickErrors++;
+    // Recorded twice rather than added once a second: adding walks every bucket, long enough to delay arrivals.
     recordMicros(this.#interval, latencyMs * 1000);
+    recordMicros(this.#total, latencyMs * 1000);
   }
 
   recordError(kind: keyof ErrorCounts, count = 1): void {
@@ -313,6 +405,7 @@ class LoadLoop {
   /** Open model: a connection has room for another request; it takes the oldest due one, if any. */
   connectionFree(connection: Connection): void {
     if (this.#backlogSize() > 0 && this.#running) {
+      this.#queued++;
       connection.send(this.#backlogShift());
       if (connection.hasRoom) this.connectionFree(connection);
       return;
@@ -347,7 +440,11 @@ class LoadLoop {
       const at = this.#timeOf(this.#arrivals);
       if (at > elapsedS) break;
       this.#arrivals++;
-      this.#backlogPush(this.#start + at * 1000);
+      const intended = this.#start + at * 1000;
+      // The generator's own lateness: when it noticed the arrival against when it was due. Waiting for a free
+      // connection afterwards is the server's doing (it holds them) and is counted as `queued`, not here.
+      recordMicros(this.#lateness, (now - intended) * 1000);
+      this.#backlogPush(intended);
     }
     while (this.#backlogSize() > 0 && this.#idle.length > 0) {
       const c = this.#idle[this.#idle.length - 1]!;
@@ -475,8 +572,14 @@ class Connection {
     return this.#connected && !this.#closing && !this.#serverClose && this.inflight < this.#loop.pipelining;
   }
 
+  /** The first attempt to connect has ended, either way. */
+  get settled(): boolean {
+    return this.#connected || this.failedToConnect || this.#destroyed;
+  }
+
   #onConnect(): void {
     this.#connected = true;
+    this.#loop.connectionSettled();
     if (!this.#loop.running) {
       this.destroy();
       return;
@@ -532,6 +635,7 @@ class Connection {
     const code = error.code ?? "";
     if (!this.#connected) {
       this.failedToConnect = true;
+      this.#loop.connectionSettled();
       if (code === "ECONNREFUSED") this.#loop.recordError("refused");
       else if (code === "ECONNRESET") this.#loop.recordError("reset");
       else this.#loop.recordError("other");

@@ -16,7 +16,10 @@ export type WorkerMessage =
   | { type: "tick"; second: number; requests: number; errors: number; bytes: number; histogram: string }
   | {
       type: "done";
-      result: Omit<import("./loadLoop.js").LoopResult, "histogram"> & { histogram: string };
+      result: Omit<import("./loadLoop.js").LoopResult, "histogram" | "lateness"> & {
+        histogram: string;
+        lateness: string;
+      };
     };
 
 const input = workerData as WorkerInput;
@@ -54,6 +57,10 @@ const result = await runLoop({
 });
 port.postMessage({
   type: "done",
-  result: { ...result, histogram: encodeHistogram(result.histogram) },
+  result: {
+    ...result,
+    histogram: encodeHistogram(result.histogram),
+    lateness: encodeHistogram(result.lateness),
+  },
 } satisfies WorkerMessage);
 port.close();

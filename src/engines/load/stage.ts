@@ -8,6 +8,7 @@ import {
   decodeHistogram,
   type Histogram,
   type LatencySummary,
+  percentileMs,
   summarize,
 } from "./histogram.js";
 import { type ErrorCounts, type LoopResult, runLoop, type StagePlan } from "./loadLoop.js";
@@ -48,6 +49,16 @@ export interface StageResult {
   errorRate: number;
   latency: LatencySummary;
   histogram: Histogram;
+  /**
+   * Open model: how late the generator itself released each request against its intended time, so a reader can
+   * tell the generator's own jitter from the server's latency (it is part of the latency). Absent in the closed
+   * model (nothing is scheduled).
+   */
+  lateness?: LatencySummary;
+  /** Open model: requests that waited for a free connection of the pool (their wait counts in their latency). */
+  queued: number;
+  /** The lateness samples (µs); empty in the closed model. */
+  latenessHistogram: Histogram;
   timeline: TimelinePoint[];
   dropped: number;
   unfinished: number;
@@ -69,34 +80,7 @@ export async function runStage(options: StageOptions): Promise<StageResult> {
   const { plan } = options;
   const workers = Math.max(1, Math.min(options.workers ?? 1, plan.connections));
   const startedAt = new Date().toISOString();
-  // A second's histogram lives only until every worker has reported it; the timeline keeps its summary, so memory
-  // stays flat however long the stage runs.
-  const pending = new Map<
-    number,
-    { requests: number; errors: number; histogram: Histogram; reported: number }
-  >();
-  const timeline: TimelinePoint[] = [];
-  const settle = (second: number) => {
-    const entry = pending.get(second)!;
-    pending.delete(second);
-    const point = pointOf(second, entry);
-    entry.histogram.destroy();
-    if (point.rps > 0 || point.errors > 0 || point.second * 1000 <= plan.durationMs) timeline.push(point);
-    return point;
-  };
-  const onTick = (second: number, requests: number, errors: number, histogram: Histogram | null) => {
-    let entry = pending.get(second);
-    if (!entry) {
-      entry = { requests: 0, errors: 0, histogram: createHistogram(), reported: 0 };
-      pending.set(second, entry);
-    }
-    entry.requests += requests;
-    entry.errors += errors;
-    if (histogram) entry.histogram.add(histogram);
-    entry.reported++;
-    if (entry.reported === workers) options.onSecond?.(settle(second));
-  };
-
+  const timeline = new TimelineCollector(plan, workers, options.onSecond);
   let results: LoopResult[];
   if (workers === 1) {
     results = [
@@ -106,7 +90,7 @@ export async function runStage(options: StageOptions): Promise<StageResult> {
         plan,
         signal: options.signal,
         rejectUnauthorized: options.rejectUnauthorized,
-        onTick: (t) => onTick(t.second, t.requests, t.errors, t.histogram),
+        onTick: (t) => timeline.add(t.second, t.requests, t.errors, t.histogram),
       }),
     ];
   } else {
@@ -115,24 +99,104 @@ export async function runStage(options: StageOptions): Promise<StageResult> {
       shares.map((share) =>
         runInWorker(options, share, (m) => {
           const h = m.histogram ? decodeHistogram(m.histogram) : null;
-          onTick(m.second, m.requests, m.errors, h);
+          timeline.add(m.second, m.requests, m.errors, h);
           h?.destroy();
         }),
       ),
     );
   }
+  return stageResultOf(plan, workers, startedAt, results, timeline.finish());
+}
 
+/**
+ * Merges per-second reports from several sources (threads or processes) into one timeline. A second's histogram
+ * lives only until every source has reported it; the timeline keeps its summary, so memory stays flat however long
+ * the stage runs.
+ */
+export class TimelineCollector {
+  readonly #pending = new Map<
+    number,
+    { requests: number; errors: number; histogram: Histogram; reported: number }
+  >();
+  readonly #timeline: TimelinePoint[] = [];
+  readonly #plan: StagePlan;
+  readonly #sources: number;
+  readonly #onSecond: ((point: TimelinePoint) => void) | undefined;
+
+  constructor(plan: StagePlan, sources: number, onSecond?: (point: TimelinePoint) => void) {
+    this.#plan = plan;
+    this.#sources = sources;
+    this.#onSecond = onSecond;
+  }
+
+  /** One source's figures for one second; the histogram is added (copied), not kept. */
+  add(second: number, requests: number, errors: number, histogram: Histogram | null): void {
+    if (this.#sources === 1 && !this.#pending.has(second)) {
+      // One source: its histogram is the second's, summarised as it is (no copy of every bucket).
+      const point = pointOf(second, { requests, errors, histogram: histogram ?? EMPTY });
+      this.#keep(point);
+      this.#onSecond?.(point);
+      return;
+    }
+    let entry = this.#pending.get(second);
+    if (!entry) {
+      entry = { requests: 0, errors: 0, histogram: createHistogram(), reported: 0 };
+      this.#pending.set(second, entry);
+    }
+    entry.requests += requests;
+    entry.errors += errors;
+    if (histogram) entry.histogram.add(histogram);
+    entry.reported++;
+    if (entry.reported === this.#sources) {
+      const point = this.#settle(second);
+      this.#onSecond?.(point);
+    }
+  }
+
+  /** Seconds some source never reported (it finished earlier) are settled with what arrived. */
+  finish(): TimelinePoint[] {
+    for (const second of [...this.#pending.keys()]) this.#settle(second);
+    return this.#timeline.sort((a, b) => a.second - b.second);
+  }
+
+  #settle(second: number): TimelinePoint {
+    const entry = this.#pending.get(second)!;
+    this.#pending.delete(second);
+    const point = pointOf(second, entry);
+    entry.histogram.destroy();
+    this.#keep(point);
+    return point;
+  }
+
+  #keep(point: TimelinePoint): void {
+    if (point.rps > 0 || point.errors > 0 || point.second * 1000 <= this.#plan.durationMs)
+      this.#timeline.push(point);
+  }
+}
+
+/** One stage's figures from the loops that ran it (one per thread or process): counts summed, histograms merged. */
+export function stageResultOf(
+  plan: StagePlan,
+  workers: number,
+  startedAt: string,
+  results: LoopResult[],
+  timeline: TimelinePoint[],
+): StageResult {
   const histogram = createHistogram();
+  const lateness = createHistogram();
   const status: Record<string, number> = {};
   const errors: StageErrors = { refused: 0, reset: 0, timeout: 0, other: 0, non2xx: {}, total: 0 };
   let requests = 0;
   let bytes = 0;
   let durationMs = 0;
   let dropped = 0;
+  let queued = 0;
   let unfinished = 0;
   let aborted = false;
   for (const r of results) {
+    queued += r.queued;
     histogram.add(r.histogram);
+    lateness.add(r.lateness);
     requests += r.requests;
     bytes += r.bytes;
     durationMs = Math.max(durationMs, r.durationMs);
@@ -151,14 +215,12 @@ export async function runStage(options: StageOptions): Promise<StageResult> {
   }
   errors.total = errors.refused + errors.reset + errors.timeout + errors.other + non2xxTotal;
   const attempts = requests + errors.refused + errors.reset + errors.timeout + errors.other;
-  // Seconds some worker never reported (it finished earlier) are settled with what arrived.
-  for (const second of [...pending.keys()]) settle(second);
-  timeline.sort((a, b) => a.second - b.second);
+  const open = plan.rate !== undefined;
   return {
     name: plan.name,
-    model: plan.rate !== undefined ? "open" : "closed",
+    model: open ? "open" : "closed",
     connections: plan.connections,
-    ...(plan.rate !== undefined ? { rate: plan.rate } : {}),
+    ...(open ? { rate: plan.rate } : {}),
     pipelining: plan.pipelining ?? 1,
     workers,
     startedAt,
@@ -171,16 +233,26 @@ export async function runStage(options: StageOptions): Promise<StageResult> {
     errorRate: attempts > 0 ? errors.total / attempts : 0,
     latency: summarize(histogram),
     histogram,
+    ...(open ? { lateness: summarize(lateness) } : {}),
+    latenessHistogram: lateness,
     timeline,
     dropped,
+    queued,
     unfinished,
     aborted,
   };
 }
 
+const EMPTY = createHistogram();
+
 function pointOf(second: number, entry: { requests: number; errors: number; histogram: Histogram }) {
-  const s = summarize(entry.histogram);
-  return { second, rps: entry.requests, errors: entry.errors, p50: s.p50, p99: s.p99 };
+  return {
+    second,
+    rps: entry.requests,
+    errors: entry.errors,
+    p50: percentileMs(entry.histogram, 50),
+    p99: percentileMs(entry.histogram, 99),
+  };
 }
 
 function round2(n: number): number {
@@ -237,7 +309,11 @@ function runInWorker(
       else {
         done = true;
         options.signal?.removeEventListener("abort", onAbort);
-        resolve({ ...m.result, histogram: decodeHistogram(m.result.histogram) });
+        resolve({
+          ...m.result,
+          histogram: decodeHistogram(m.result.histogram),
+          lateness: decodeHistogram(m.result.lateness),
+        });
       }
     });
     worker.on("error", (error) => {

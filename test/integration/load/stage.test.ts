@@ -80,6 +80,41 @@ describe("runStage against a real server", () => {
     expect(result.latency.p50).toBeGreaterThan(50);
   });
 
+  it("open model: reports the generator's own lateness apart from the server's latency, and queued arrivals", async () => {
+    // Answers take 40 ms; 20 connections serve 100/s with room to spare, so no arrival waits for a connection.
+    server = await startCountingServer({ delayMs: () => 40 });
+    const { endpoint, mix } = mixFor(server.url);
+    const roomy = await runStage({
+      endpoint,
+      mix,
+      plan: { name: "o", connections: 20, rate: 100, durationMs: 1000 },
+    });
+    expect(roomy.lateness).toBeDefined();
+    // Every released arrival has a lateness sample; each request's latency includes its lateness.
+    expect(roomy.latenessHistogram.totalCount).toBe(roomy.requests + roomy.dropped + roomy.unfinished);
+    expect(roomy.lateness!.p99).toBeLessThanOrEqual(roomy.latency.p99);
+    expect(roomy.lateness!.p99).toBeLessThan(roomy.latency.p50 - 20);
+    expect(roomy.queued).toBe(0);
+    // One connection for 100/s of 40 ms answers: arrivals wait for it; that is queueing, not generator lateness.
+    const tight = await runStage({
+      endpoint,
+      mix,
+      plan: { name: "q", connections: 1, rate: 100, durationMs: 1000 },
+    });
+    expect(tight.queued).toBeGreaterThan(10);
+    expect(tight.latency.p50).toBeGreaterThan(100);
+    expect(tight.lateness!.p50).toBeLessThan(20);
+  });
+
+  it("closed model: nothing is scheduled, so no lateness is reported", async () => {
+    server = await startCountingServer();
+    const { endpoint, mix } = mixFor(server.url);
+    const result = await runStage({ endpoint, mix, plan: { name: "c", connections: 2, durationMs: 300 } });
+    expect(result.requests).toBeGreaterThan(0);
+    expect(result.lateness).toBeUndefined();
+    expect(result.latenessHistogram.totalCount).toBe(0);
+  });
+
   it("classifies a refused connection", async () => {
     server = await startCountingServer();
     const url = server.url;

@@ -149,6 +149,9 @@ export function stageEvidence(stage: LoadRunResult["stages"][number]) {
     errors: stage.errors,
     errorRate: stage.errorRate,
     latencyMs: stage.latency,
+    /** Open model: how late the generator released each request against its schedule (part of latencyMs). */
+    generatorLatenessMs: stage.lateness ?? null,
+    queued: stage.queued,
     thresholds: stage.thresholds,
     dropped: stage.dropped,
     unfinished: stage.unfinished,
