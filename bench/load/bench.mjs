@@ -5,7 +5,10 @@
 //  2. open model: a target rate of half the measured ceiling must be held within 1 %;
 //  3. honesty under stalls: a server that stalls 1 s every 5 s, loaded at a fixed rate; gauntlet's p99 must match
 //     the p99 the stall schedule implies within 5 % (autocannon's figure beside it);
-//  4. flat memory: the generator's RSS over a longer run must grow by less than 10 MB.
+//  4. flat memory: the generator's RSS over a longer run must grow by less than 10 MB;
+//  5. open-model precision at 1,000 req/s: p99 within 2.5× of (wrk's p99 at 10 connections + a bare Node timer's
+//     p99 lateness), all measured in this run, with the generator's own lateness beside it;
+//  6. start-up: `--version` within 4× and `validate` within 6× of `node -e 0` (median of 5).
 // Figures go to stdout and to bench/load/RESULTS.md. Environment: CONNECTIONS (50), DURATION (s, 10), LONG_RUN (s, 30),
 // STALL_RUN (s, a multiple of 5, 10), STALL_RATE (req/s, 1000), ROUNDS (3: throughput rounds, best of each kept).
 import { spawn, spawnSync } from "node:child_process";
@@ -24,6 +27,7 @@ const NGINX_PORT = Number(process.env.NGINX_PORT ?? 18999);
 const GEN_CORE = process.env.GEN_CORE ?? "1";
 const SERVER_CORE = process.env.SERVER_CORE ?? "0";
 const AUTOCANNON = path.join(root, "node_modules/.bin/autocannon");
+const PRECISION_RATE = Number(process.env.PRECISION_RATE ?? 1000);
 
 const gauntletArgs = (() => {
   const bin = path.join(root, "dist/cli/bin.js");
@@ -80,12 +84,12 @@ async function autocannon(args) {
   return { ...JSON.parse(stdout), cpu };
 }
 
-async function wrk(url) {
+async function wrk(url, connections = CONNECTIONS) {
   const { stdout: out, cpu } = await pinned("wrk", [
     "-t",
     "1",
     "-c",
-    String(CONNECTIONS),
+    String(connections),
     "-d",
     `${DURATION}s`,
     "--latency",
@@ -230,9 +234,42 @@ function machine() {
 const mb = (n) => `${(n / 2 ** 20).toFixed(1)} MB`;
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
 
+const results = {};
+
+/** Median wall time of 5 runs of `node ARGS` (after one unmeasured run, so the page cache is warm). */
+function medianStart(args, env = process.env) {
+  const times = [];
+  for (let i = 0; i < 6; i++) {
+    const t = process.hrtime.bigint();
+    const r = spawnSync("taskset", ["-c", GEN_CORE, process.execPath, ...args], { env, encoding: "utf8" });
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r.status !== 0) throw new Error(`node ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
+    if (i > 0) times.push(ms);
+  }
+  times.sort((a, b) => a - b);
+  return times[2];
+}
+
+{
+  const bin = path.join(root, "dist/cli/bin.js");
+  const demoEnv = {
+    ...process.env,
+    DEMO_API_TOKEN: "x",
+    DEMO_PROXY_TOKEN: "x",
+    DEMO_REDIS_PASSWORD: "x",
+    DEMO_PG_PASSWORD: "x",
+  };
+  const bare = medianStart(["-e", "0"]);
+  const version = medianStart([bin, "--version"]);
+  const validate = medianStart([bin, "validate", path.join(root, "examples/sturdy/gauntlet.yaml")], demoEnv);
+  results.startup = { bare, version, validate };
+  console.log(
+    `start-up (median of 5): node -e 0 ${bare.toFixed(0)} ms, --version ${version.toFixed(0)} ms (${(version / bare).toFixed(2)}×), validate ${validate.toFixed(0)} ms (${(validate / bare).toFixed(2)}×)`,
+  );
+}
+
 const nginx = await startNginx();
 process.on("exit", () => nginx.stop());
-const results = {};
 try {
   console.log(
     `throughput: ${CONNECTIONS} connections, ${DURATION} s each, generators on core ${GEN_CORE}, nginx on core ${SERVER_CORE}`,
@@ -307,13 +344,39 @@ try {
       achieved,
       deviation: Math.abs(achieved - target) / target,
       p99: open.latencyMs.p99,
+      p999: open.latencyMs.p999,
+      late: open.generatorLatenessMs,
       dropped: open.dropped,
     };
     results.open.runs.push(run);
     console.log(
-      `open model: ${share * 100} % of the ${fmt(ceiling)}/s ceiling: target ${fmt(target)}/s, achieved ${fmt(achieved)}/s (${(run.deviation * 100).toFixed(2)} % off, p99 ${run.p99} ms)`,
+      `open model: ${share * 100} % of the ${fmt(ceiling)}/s ceiling: target ${fmt(target)}/s, achieved ${fmt(achieved)}/s (${(run.deviation * 100).toFixed(2)} % off, p99 ${run.p99} ms, generator late p99 ${run.late.p99} ms)`,
     );
   }
+
+  // Precision at 1,000/s: what a quiet server answers (wrk, closed model, 10 connections) plus what a bare timer
+  // adds (the floor for any event-loop generator) bounds what an open-model generator should report.
+  const timer = JSON.parse(
+    (await pinned(process.execPath, [path.join(root, "bench/load/timerLateness.mjs"), String(DURATION)]))
+      .stdout,
+  );
+  const quiet = await wrk(nginx.url, 10);
+  const at1000 = await gauntlet([nginx.url, "-R", String(PRECISION_RATE), "-d", `${DURATION}s`]);
+  const bound = 2.5 * (quiet.p99 + timer.p99);
+  results.precision = {
+    rate: PRECISION_RATE,
+    timer,
+    wrkP99: quiet.p99,
+    bound,
+    p50: at1000.latencyMs.p50,
+    p99: at1000.latencyMs.p99,
+    p999: at1000.latencyMs.p999,
+    late: at1000.generatorLatenessMs,
+    requests: at1000.requests,
+  };
+  console.log(
+    `precision at ${PRECISION_RATE}/s: p99 ${at1000.latencyMs.p99} ms, p99.9 ${at1000.latencyMs.p999} ms (bound 2.5 × (wrk p99 ${quiet.p99} ms + timer p99 ${timer.p99} ms) = ${bound.toFixed(3)} ms); generator late p50 ${at1000.generatorLatenessMs.p50} / p99 ${at1000.generatorLatenessMs.p99} / max ${at1000.generatorLatenessMs.max} ms`,
+  );
 } finally {
   // nginx stays up for the RSS run below
 }
@@ -349,6 +412,17 @@ try {
   stall.stop();
 }
 
+// The hot path's top frames (bench/load/profile.mjs); BEFORE_BIN names an older build's bin.js to compare with.
+const profileOf = (bin) =>
+  spawnSync(process.execPath, [path.join(root, "bench/load/profile.mjs"), nginx.url, bin, "10"], {
+    encoding: "utf8",
+    env: { ...process.env, GEN_CORE },
+  }).stdout.trim();
+results.profile = {
+  after: profileOf(path.join(root, "dist/cli/bin.js")),
+  ...(process.env.BEFORE_BIN ? { before: profileOf(process.env.BEFORE_BIN) } : {}),
+};
+
 try {
   const r = await rssRun(nginx.url);
   results.rss = r;
@@ -359,7 +433,7 @@ try {
   nginx.stop();
 }
 
-const command = `CONNECTIONS=${CONNECTIONS} DURATION=${DURATION} ROUNDS=${ROUNDS} LONG_RUN=${LONG_RUN} STALL_RUN=${STALL_RUN} STALL_RATE=${STALL_RATE} bash bench/load/run.sh`;
+const command = `${process.env.BEFORE_BIN ? `BEFORE_BIN=${process.env.BEFORE_LABEL ?? process.env.BEFORE_BIN} ` : ""}CONNECTIONS=${CONNECTIONS} DURATION=${DURATION} ROUNDS=${ROUNDS} LONG_RUN=${LONG_RUN} STALL_RUN=${STALL_RUN} STALL_RATE=${STALL_RATE} PRECISION_RATE=${PRECISION_RATE} bash bench/load/run.sh`;
 const ok = (b) => (b ? "✓" : "✗");
 const md = `# Load generator benchmark
 
@@ -390,9 +464,31 @@ On a shared machine req/s swings with the neighbours' load (see the rounds); the
 
 Ceiling measured just before: ${fmt(results.open.ceiling)}/s (closed model, ${CONNECTIONS} connections). Open model, pool of ${CONNECTIONS * 4} connections:
 
-| share of ceiling | target | achieved | off (goal ≤ 1 %) | p99 | dropped |
-|---:|---:|---:|---:|---:|---:|
-${results.open.runs.map((r) => `| ${r.share * 100} % | ${fmt(r.target)}/s | ${fmt(r.achieved)}/s | ${(r.deviation * 100).toFixed(2)} % ${ok(r.deviation <= 0.01)} | ${r.p99} ms | ${r.dropped} |`).join("\n")}
+| share of ceiling | target | achieved | off (goal ≤ 1 %) | p99 | p99.9 | generator late p50 / p99 / max | dropped |
+|---:|---:|---:|---:|---:|---:|---:|---:|
+${results.open.runs.map((r) => `| ${r.share * 100} % | ${fmt(r.target)}/s | ${fmt(r.achieved)}/s | ${(r.deviation * 100).toFixed(2)} % ${ok(r.deviation <= 0.01)} | ${r.p99} ms | ${r.p999} ms | ${r.late.p50} / ${r.late.p99} / ${r.late.max} ms | ${r.dropped} |`).join("\n")}
+
+## Open-model precision at ${results.precision.rate} req/s
+
+The same nginx, ${DURATION} s each. What the generator reports should be what the server does plus what any
+event-loop generator cannot avoid: goal p99 ≤ 2.5 × (wrk p99 at 10 connections + a bare 1 ms timer's p99 lateness).
+
+| | p50 | p99 | p99.9 | max |
+|---|---:|---:|---:|---:|
+| wrk, closed model, 10 connections | | ${results.precision.wrkP99} ms | | |
+| bare Node timer lateness (bench/load/timerLateness.mjs) | ${results.precision.timer.p50} ms | ${results.precision.timer.p99} ms | ${results.precision.timer.p999} ms | ${results.precision.timer.max} ms |
+| gauntlet load -R ${results.precision.rate}: latency | ${results.precision.p50} ms | **${results.precision.p99} ms** | ${results.precision.p999} ms | |
+| gauntlet load -R ${results.precision.rate}: its own lateness | ${results.precision.late.p50} ms | ${results.precision.late.p99} ms | ${results.precision.late.p999} ms | ${results.precision.late.max} ms |
+
+p99 ${results.precision.p99} ms against the bound ${results.precision.bound.toFixed(3)} ms: **${(results.precision.p99 / results.precision.bound).toFixed(2)}×** of the bound ${ok(results.precision.p99 <= results.precision.bound)}.
+
+## Start-up (median of 5, pinned to core ${GEN_CORE})
+
+| command | wall time | × \`node -e 0\` | goal |
+|---|---:|---:|---|
+| \`node -e 0\` | ${results.startup.bare.toFixed(0)} ms | 1× | |
+| \`gauntlet --version\` | ${results.startup.version.toFixed(0)} ms | ${(results.startup.version / results.startup.bare).toFixed(2)}× | ≤ 4× ${ok(results.startup.version <= 4 * results.startup.bare)} |
+| \`gauntlet validate examples/sturdy/gauntlet.yaml\` | ${results.startup.validate.toFixed(0)} ms | ${(results.startup.validate / results.startup.bare).toFixed(2)}× | ≤ 6× ${ok(results.startup.validate <= 6 * results.startup.bare)} |
 
 ## Honest under stalls (no coordinated omission)
 
@@ -404,6 +500,13 @@ ${results.stall.expected.toFixed(1)} ms (arrivals uniform in time; those inside 
 | expected from the stall schedule | ${results.stall.expected.toFixed(1)} ms | |
 | gauntlet load -R ${results.stall.rate} | ${results.stall.gauntlet} ms (${(results.stall.deviation * 100).toFixed(1)} % off, goal ≤ 5 %) ${ok(results.stall.deviation <= 0.05)} | ${fmt(results.stall.gauntletRequests)} |
 | autocannon -R ${results.stall.rate} | ${results.stall.autocannon} ms | ${fmt(results.stall.autocannonRequests)} |
+
+## Where the CPU goes (closed model, ${CONNECTIONS} connections, 10 s, \`--cpu-prof\`, self time)
+
+${results.profile.before ? `Before (${process.env.BEFORE_LABEL ?? process.env.BEFORE_BIN}):\n\n${results.profile.before}\n\nAfter (this build):\n\n` : ""}${results.profile.after}
+
+\`writeBuffer\` is the \`write(2)\` system call, and on loopback it carries the kernel's delivery of the request to
+nginx: the same work wrk's \`write\` does. \`(program)\` is native code outside JavaScript (libuv, V8).
 
 ## Flat memory
 

@@ -8,6 +8,8 @@ import { UserError } from "../errors.js";
 
 export const PRIVATE_KEY_FILE = "gauntlet.key";
 export const PUBLIC_KEY_FILE = "gauntlet.pub";
+/** Where keygen writes the pair and verify looks for the trusted public key. */
+export const DEFAULT_KEY_DIR = path.join(".gauntlet", "keys");
 
 export interface KeyPairFiles {
   privateKeyPath: string;

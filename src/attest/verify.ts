@@ -25,7 +25,7 @@ import {
   type SignatureCheck,
   verifyEnvelope,
 } from "./dsse.js";
-import { loadPublicKey, PUBLIC_KEY_FILE, type VerifyingKey } from "./keys.js";
+import { DEFAULT_KEY_DIR, loadPublicKey, PUBLIC_KEY_FILE, type VerifyingKey } from "./keys.js";
 import { computeRevision } from "./revision.js";
 import {
   READINESS_PREDICATE_TYPE,
@@ -78,7 +78,6 @@ export interface VerifyResult {
   signatures?: SignatureCheck[];
 }
 
-export const DEFAULT_KEY_DIR = path.join(".gauntlet", "keys");
 const SPEC_FILES = ["gauntlet.yaml", "gauntlet.yml"];
 const MAX_LISTED_PROBLEMS = 5;
 const UNSET_PLACEHOLDER = "unset-during-gauntlet-verify";

@@ -1,10 +1,8 @@
 // `gauntlet assess [spec]`: run every applicable check, score, sign, write the reports. Exit code = verdict
 // (0 certified, 1 conditional, 2 not ready); 3 for a spec or usage error; 130/143 when interrupted.
 import type { Command } from "commander";
-import { assess } from "../assess/assess.js";
-import { checkIds } from "../checks/index.js";
+import { CHECK_IDS } from "../checks/ids.js";
 import { isReportFormat, REPORT_FILES, type ReportFormat } from "../report/index.js";
-import { suggest } from "../spec/suggest.js";
 import { parseDuration } from "../spec/units.js";
 import { resolveStoreOption } from "./history.js";
 import { type CliIO, UserError } from "./io.js";
@@ -26,9 +24,11 @@ export interface AssessFlags {
 }
 
 export async function assessCommand(specPath: string, flags: AssessFlags, io: CliIO): Promise<number> {
+  const known: readonly string[] = CHECK_IDS;
   for (const id of [...(flags.only ?? []), ...(flags.skip ?? [])]) {
-    if (!checkIds().includes(id)) {
-      const hint = suggest(id, checkIds());
+    if (!known.includes(id)) {
+      const { suggest } = await import("../spec/suggest.js");
+      const hint = suggest(id, known);
       throw new UserError(
         `unknown check "${id}"${hint ? ` — did you mean "${hint}"?` : ""} (gauntlet checks lists them)`,
       );
@@ -50,6 +50,7 @@ export async function assessCommand(specPath: string, flags: AssessFlags, io: Cl
     }
     validForMs = parsed.value;
   }
+  const { assess } = await import("../assess/assess.js");
 
   const controller = new AbortController();
   let interruptedBy: NodeJS.Signals | null = null;

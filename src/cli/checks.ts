@@ -1,9 +1,9 @@
 // `gauntlet checks`: the registered checks with their category, risk and whether they are destructive.
 import type { Command } from "commander";
-import { allChecks } from "../checks/index.js";
 import type { CliIO } from "./io.js";
 
-export function checksCommand(flags: { json?: boolean }, io: CliIO): number {
+export async function checksCommand(flags: { json?: boolean }, io: CliIO): Promise<number> {
+  const { allChecks } = await import("../checks/index.js");
   const checks = allChecks().map((c) => c.meta);
   if (flags.json) {
     io.out(JSON.stringify(checks, null, 2));
@@ -22,5 +22,5 @@ export function registerChecks(program: Command, io: CliIO, setExit: (code: numb
     .command("checks")
     .description("list the checks Gauntlet runs")
     .option("--json", "print check metadata as JSON")
-    .action((flags: { json?: boolean }) => setExit(checksCommand(flags, io)));
+    .action(async (flags: { json?: boolean }) => setExit(await checksCommand(flags, io)));
 }

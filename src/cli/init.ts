@@ -7,10 +7,7 @@ import { randomBytes } from "node:crypto";
 import { rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { checkIds } from "../checks/index.js";
-import { discoverSystem } from "../engines/discovery/discover.js";
-import { renderSpecDraft } from "../engines/discovery/specDraft.js";
-import { parseSpec } from "../spec/loader.js";
+import { CHECK_IDS } from "../checks/ids.js";
 import { displayPath, SpecError } from "../spec/problems.js";
 import { type CliIO, UserError } from "./io.js";
 import { terminalText } from "./terminal.js";
@@ -42,12 +39,17 @@ export async function initCommand(flags: InitFlags, io: CliIO): Promise<number> 
     }
   }
 
+  const [{ discoverSystem }, { renderSpecDraft }, { parseSpec }] = await Promise.all([
+    import("../engines/discovery/discover.js"),
+    import("../engines/discovery/specDraft.js"),
+    import("../spec/loader.js"),
+  ]);
   // The shell's environment fills compose's ${VAR}s (ports), as `docker compose` would; no value of it is written.
   const draft = await discoverSystem(dir, process.env);
   const { text, todos } = renderSpecDraft(draft, { tool: "gauntlet init" });
   try {
     // With an empty environment: the draft must validate before anything is set (its ${VAR}s are in comments).
-    parseSpec(text, target, { env: {}, checkIds: checkIds() });
+    parseSpec(text, target, { env: {}, checkIds: CHECK_IDS });
   } catch (error) {
     if (!(error instanceof SpecError)) throw error;
     throw new Error(`the spec gauntlet init drafted does not validate (a bug): ${error.format()}`);

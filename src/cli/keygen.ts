@@ -1,8 +1,7 @@
 // `gauntlet keygen`: creates the Ed25519 key pair that signs certificates.
 import path from "node:path";
 import type { Command } from "commander";
-import { generateKeyPair } from "../attest/keys.js";
-import { DEFAULT_KEY_DIR } from "../attest/verify.js";
+import { DEFAULT_KEY_DIR, generateKeyPair } from "../attest/keys.js";
 import { type CliIO, UserError } from "./io.js";
 
 export interface KeygenOptions {

@@ -2,8 +2,7 @@
 // with a live line on a TTY, a final table or one JSON object, and thresholds that set the exit code (0 pass, 1 fail).
 import { type Command, Option } from "commander";
 import type { LoadRequest } from "../engines/load/requests.js";
-import { defaultPool, type LoadRunResult, runLoad } from "../engines/load/run.js";
-import { parseThresholds } from "../engines/load/thresholds.js";
+import type { LoadRunResult } from "../engines/load/run.js";
 import { parseDuration, parseRate } from "../spec/units.js";
 import { type CliIO, UserError } from "./io.js";
 
@@ -20,6 +19,9 @@ export interface LoadFlags {
   timeout?: string;
   insecure?: boolean;
   json?: boolean;
+  redis?: string;
+  redisPrefix?: string;
+  workerWait?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -33,7 +35,17 @@ export function registerLoad(program: Command, io: CliIO, setExit: (code: number
     .option("-d, --duration <d>", "how long, e.g. 10s, 1m (a plain number is seconds)", "10s")
     .option("-R, --rate <r>", "open model: fixed arrival rate in requests per second")
     .option("-p, --pipelining <n>", "requests in flight per connection", "1")
-    .option("-w, --workers <n>", "worker threads (each takes a share of the connections or the rate)", "1")
+    .option(
+      "-w, --workers <n>",
+      "worker threads (each takes a share of the connections or the rate); with --redis: `gauntlet worker` processes, on any machines",
+      "1",
+    )
+    .option(
+      "--redis <url>",
+      "distributed: split the load over --workers `gauntlet worker` processes that reach this Redis",
+    )
+    .option("--redis-prefix <prefix>", "distributed: the key prefix the workers use (default gauntlet:load)")
+    .option("--worker-wait <d>", "distributed: how long to wait for enough live workers", "30s")
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the help shows the ${…} syntax itself.
     .option("-H, --header <h>", '"Name: value" (repeatable; ${ENV} is expanded and redacted)', collect)
     .option("-m, --method <m>", "HTTP method", "GET")
@@ -53,12 +65,28 @@ export async function loadCommand(url: string, flags: LoadFlags, io: CliIO): Pro
   const workers = positiveInt(flags.workers, "--workers", 1);
   const duration = durationOf(flags.duration ?? "10s", "--duration");
   const timeoutMs = durationOf(flags.timeout ?? "10s", "--timeout");
+  if (flags.redis) io.secrets.addFromUrl(flags.redis);
+  if (flags.redisPrefix !== undefined && !flags.redis) {
+    throw new UserError("--redis-prefix only applies with --redis: add --redis URL or leave it out");
+  }
+  const distributed = flags.redis
+    ? {
+        redis: flags.redis,
+        workers,
+        ...(flags.redisPrefix !== undefined ? { prefix: flags.redisPrefix } : {}),
+        waitMs: durationOf(flags.workerWait ?? "30s", "--worker-wait"),
+      }
+    : undefined;
   let rate: number | undefined;
   if (flags.rate !== undefined) {
     const parsed = parseRate(flags.rate);
     if (!parsed.ok) throw new UserError(`--rate: ${parsed.error}`);
     rate = parsed.value;
   }
+  const [{ defaultPool, runLoad }, { parseThresholds }] = await Promise.all([
+    import("../engines/load/run.js"),
+    import("../engines/load/thresholds.js"),
+  ]);
   parseThresholds(flags.threshold ?? []);
   const request: LoadRequest = {
     method: flags.method ?? "GET",
@@ -90,6 +118,7 @@ export async function loadCommand(url: string, flags: LoadFlags, io: CliIO): Pro
       ],
       thresholds: flags.threshold ?? [],
       workers,
+      ...(distributed ? { distributed } : {}),
       timeoutMs,
       secrets: io.secrets,
       signal: controller.signal,
@@ -150,6 +179,7 @@ export function jsonOf(result: LoadRunResult) {
     ...(stage?.rate !== undefined ? { targetRate: stage.rate } : {}),
     pipelining: stage?.pipelining ?? 1,
     workers: stage?.workers ?? 1,
+    ...(stage?.perWorker ? { distributed: true } : {}),
     durationMs: o.durationMs,
     requests: o.requests,
     rps: o.rps,
@@ -167,13 +197,21 @@ export function jsonOf(result: LoadRunResult) {
       p999: o.latency.p999,
       max: o.latency.max,
     },
+    ...(stage?.lateness ? { generatorLatenessMs: latenessOf(stage.lateness) } : {}),
     status: o.status,
     dropped: stage?.dropped ?? 0,
+    queued: stage?.queued ?? 0,
     unfinished: stage?.unfinished ?? 0,
     timeline: stage?.timeline ?? [],
+    ...(stage?.perWorker ? { perWorker: stage.perWorker } : {}),
     thresholds: o.thresholds,
     passed: result.passed,
   };
+}
+
+/** The generator's own lateness: how far behind its schedule requests left, included in the latency figures. */
+function latenessOf(l: { p50: number; p90: number; p99: number; p999: number; max: number; count: number }) {
+  return { sent: l.count, p50: l.p50, p90: l.p90, p99: l.p99, p999: l.p999, max: l.max };
 }
 
 function tableOf(result: LoadRunResult): string {
@@ -189,6 +227,12 @@ function tableOf(result: LoadRunResult): string {
   lines.push("");
   lines.push("latency   p50        p90        p99        p99.9      max");
   lines.push(`          ${[l.p50, l.p90, l.p99, l.p999, l.max].map((v) => `${v} ms`.padEnd(11)).join("")}`);
+  if (stage?.lateness) {
+    const g = stage.lateness;
+    lines.push(
+      `generator late by  p50 ${g.p50} ms  p99 ${g.p99} ms  p99.9 ${g.p999} ms  max ${g.max} ms  (its own delay against the schedule, part of the latency above)`,
+    );
+  }
   lines.push("");
   lines.push(`requests  ${o.requests}   ${o.rps} req/s   ${formatBytes(o.bytes)} read`);
   const status = Object.entries(o.status)
@@ -202,14 +246,40 @@ function tableOf(result: LoadRunResult): string {
   lines.push(
     `errors    ${e.total} (refused ${e.refused}, reset ${e.reset}, timeout ${e.timeout}, other ${e.other}${non2xx ? `, non-2xx ${non2xx}` : ""})`,
   );
+  if (stage && stage.queued > 0)
+    lines.push(
+      `queued    ${stage.queued} arrivals waited for a free connection (their wait is in their latency)`,
+    );
   if (stage && stage.dropped > 0)
     lines.push(`dropped   ${stage.dropped} arrivals never sent (the pool was busy)`);
+  if (stage?.perWorker) lines.push("", ...perWorkerLines(stage.perWorker));
   if (o.thresholds.length > 0) {
     lines.push("");
     for (const t of o.thresholds) lines.push(`${t.passed ? "✓" : "✗"} ${t.threshold}   ${t.description}`);
   }
   if (result.cancelled) lines.push("\ninterrupted: figures cover the time before the interruption");
   return lines.join("\n");
+}
+
+/** A distributed run: one line per worker process, so an unevenly loaded or slow generator stands out. */
+function perWorkerLines(workers: NonNullable<LoadRunResult["stages"][number]["perWorker"]>): string[] {
+  const rows = workers.map((w) => [
+    w.name,
+    String(w.requests),
+    `${w.rps}/s`,
+    String(w.errors),
+    `${w.p50} ms`,
+    `${w.p99} ms`,
+    `${w.clockSkewMs >= 0 ? "+" : ""}${w.clockSkewMs} ms`,
+  ]);
+  const header = ["worker", "requests", "rate", "errors", "p50", "p99", "clock vs Redis"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 2);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("")
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
 }
 
 function formatBytes(n: number): string {

@@ -1,5 +1,9 @@
 // Entry point. User errors (bad spec, bad flag, missing file) print sentences and exit 3; anything else is a bug:
 // exit 4 with a one-line message, and the stack only when GAUNTLET_DEBUG=1.
+// Every command is defined here (so --help lists them all), but a command module imports only light modules at its
+// top and its engines inside the command, with import(): `gauntlet --version` or `validate` must not load the
+// Kubernetes client, the database drivers, Docker, ast-grep, secretlint or the load engine.
+// test/integration/cli/startupImports.test.ts checks what validate loads.
 import { Command, CommanderError } from "commander";
 import { SpecError } from "../spec/problems.js";
 import { TOOL_VERSION } from "../version.js";
@@ -12,13 +16,14 @@ import { type CliIO, processIO, UserError } from "./io.js";
 import { registerKeygen } from "./keygen.js";
 import { registerLoad } from "./load.js";
 import { registerProxy } from "./proxy.js";
+import { registerSchema } from "./registerSchema.js";
 import { registerReport } from "./report.js";
 import { registerRollout } from "./rollout.js";
-import { registerSchema } from "./schema.js";
 import { registerSecrets } from "./secrets.js";
 import { registerSlo } from "./slo.js";
 import { registerValidate } from "./validate.js";
 import { registerVerify } from "./verify.js";
+import { registerWorker } from "./worker.js";
 
 export const EXIT_USAGE = 3;
 export const EXIT_INTERNAL = 4;
@@ -43,6 +48,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   registerSchema(program, io, setExit);
   registerChecks(program, io, setExit);
   registerLoad(program, io, setExit);
+  registerWorker(program, io, setExit);
   registerProxy(program, io, setExit);
   registerKeygen(program, io, setExit);
   registerVerify(program, io, setExit);

@@ -7,9 +7,7 @@ import { lstat, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { newControlToken, tokenProblem } from "../engines/faults/proxy/controlAccess.js";
-import { startControlApi } from "../engines/faults/proxy/controlApi.js";
-import { FaultProxy, parseEndpoint } from "../engines/faults/proxy/faultProxy.js";
-import { ToxicError } from "../engines/faults/proxy/toxics.js";
+import type { FaultProxy } from "../engines/faults/proxy/faultProxy.js";
 import { type CliIO, UserError } from "./io.js";
 
 export const TOKEN_ENV = "GAUNTLET_PROXY_TOKEN";
@@ -38,6 +36,11 @@ export async function proxyCommand(
   io: CliIO,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningProxy> {
+  const [{ startControlApi }, { FaultProxy, parseEndpoint }, { ToxicError }] = await Promise.all([
+    import("../engines/faults/proxy/controlApi.js"),
+    import("../engines/faults/proxy/faultProxy.js"),
+    import("../engines/faults/proxy/toxics.js"),
+  ]);
   let listen: ReturnType<typeof parseEndpoint>;
   let upstream: ReturnType<typeof parseEndpoint>;
   let api: ReturnType<typeof parseEndpoint>;

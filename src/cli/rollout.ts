@@ -5,12 +5,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { checkIds } from "../checks/index.js";
+import { CHECK_IDS } from "../checks/ids.js";
 import type { Analysis } from "../engines/rollout/bake.js";
 import type { RolloutContext } from "../engines/rollout/context.js";
-import { parseSteps, planRollout } from "../engines/rollout/plan.js";
 import type { RolloutResult } from "../engines/rollout/rollout.js";
-import { loadSpec } from "../spec/loader.js";
 import { formatDuration } from "../spec/units.js";
 import type { CliIO } from "./io.js";
 import { terminalText } from "./terminal.js";
@@ -41,10 +39,14 @@ export function registerRollout(program: Command, io: CliIO, setExit: (code: num
 }
 
 export async function rolloutCommand(specPath: string, flags: RolloutFlags, io: CliIO): Promise<number> {
+  const [{ parseSteps, planRollout }, { loadSpec }] = await Promise.all([
+    import("../engines/rollout/plan.js"),
+    import("../spec/loader.js"),
+  ]);
   const steps = flags.steps !== undefined ? parseSteps(flags.steps) : undefined;
   const { spec, dir } = await loadSpec(specPath, {
     env: process.env,
-    checkIds: checkIds(),
+    checkIds: CHECK_IDS,
     secrets: io.secrets,
   });
   const plan = planRollout(spec, steps);

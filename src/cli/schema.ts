@@ -2,9 +2,10 @@
 // (yaml-language-server), save it and put this first line in gauntlet.yaml:
 //   # yaml-language-server: $schema=./gauntlet.schema.json
 // e.g. `gauntlet schema > gauntlet.schema.json`.
-import type { Command } from "commander";
 import { specJsonSchema } from "../spec/schema.js";
 import type { CliIO } from "./io.js";
+
+export { registerSchema } from "./registerSchema.js";
 
 export const SPEC_SCHEMA_ID = "urn:gauntlet:spec:v1";
 
@@ -23,11 +24,4 @@ export function schemaDocument(): Record<string, unknown> {
 export function schemaCommand(io: CliIO): number {
   io.out(JSON.stringify(schemaDocument(), null, 2));
   return 0;
-}
-
-export function registerSchema(program: Command, io: CliIO, setExit: (code: number) => void): void {
-  program
-    .command("schema")
-    .description("print the JSON Schema of gauntlet.yaml (for editors: # yaml-language-server: $schema=…)")
-    .action(() => setExit(schemaCommand(io)));
 }

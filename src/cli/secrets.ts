@@ -7,13 +7,7 @@ import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { baselineFile } from "../engines/secretScan/baseline.js";
-import {
-  DEFAULT_MAX_FILE_SIZE,
-  type ScanFinding,
-  type ScanResult,
-  scanRepository,
-} from "../engines/secretScan/scan.js";
-import { loadSpec } from "../spec/loader.js";
+import type { ScanFinding, ScanResult } from "../engines/secretScan/scan.js";
 import { displayPath } from "../spec/problems.js";
 import type { Spec } from "../spec/schema.js";
 import { type CliIO, UserError } from "./io.js";
@@ -37,6 +31,7 @@ export async function secretsCommand(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const { repoDir, scan, dir } = await target(flags, io, env);
+  const { DEFAULT_MAX_FILE_SIZE, scanRepository } = await import("../engines/secretScan/scan.js");
   const result = await scanRepository({
     repoDir,
     paths: scan?.paths ?? ["."],
@@ -103,6 +98,7 @@ async function target(
       throw new UserError(`--repo ${flags.repo} is not a folder: name the repository's folder`);
     return { repoDir, scan: undefined, dir: process.cwd() };
   }
+  const { loadSpec } = await import("../spec/loader.js");
   const { spec, dir } = await loadSpec(flags.spec, { env, secrets: io.secrets });
   return { repoDir: path.resolve(dir, spec.system.repo), scan: spec.security?.scan, dir };
 }

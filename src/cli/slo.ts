@@ -5,10 +5,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { checkIds } from "../checks/index.js";
-import { parseOpenSlo, toOpenSlo } from "../engines/slo/openslo.js";
-import { renderRuleFile, type SloDefinition, sloRules } from "../engines/slo/rules.js";
-import { loadSpec } from "../spec/loader.js";
+import { CHECK_IDS } from "../checks/ids.js";
+import type { SloDefinition } from "../engines/slo/rules.js";
 import { displayPath } from "../spec/problems.js";
 import { type CliIO, UserError } from "./io.js";
 
@@ -41,8 +39,10 @@ export async function sloRulesCommand(specPath: string, flags: SloRulesFlags, io
   const { slos, from, runbooks } = await readSlos(specPath, flags, io);
   let text: string;
   if (format === "openslo") {
+    const { toOpenSlo } = await import("../engines/slo/openslo.js");
     text = toOpenSlo(slos);
   } else {
+    const { renderRuleFile, sloRules } = await import("../engines/slo/rules.js");
     const rules = sloRules(slos, { runbooks, ...(flags.openslo ? { source: from } : {}) });
     for (const skipped of rules.skipped)
       io.err(`warning: no rules for SLO ${skipped.slo}: ${skipped.reason}`);
@@ -79,11 +79,13 @@ async function readSlos(
         `cannot read the OpenSLO file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
       );
     }
+    const { parseOpenSlo } = await import("../engines/slo/openslo.js");
     return { slos: parseOpenSlo(text, file), from: file };
   }
+  const { loadSpec } = await import("../spec/loader.js");
   const { spec, path: file } = await loadSpec(specPath, {
     env: process.env,
-    checkIds: checkIds(),
+    checkIds: CHECK_IDS,
     secrets: io.secrets,
   });
   const from = displayPath(file);

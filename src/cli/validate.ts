@@ -1,8 +1,7 @@
 // `gauntlet validate [spec]`: load the spec as `assess` would (YAML, ${ENV}, schema, cross references, waiver ids)
 // and report every problem at once as `file:line:col: what is wrong — how to fix it`. Exit 0 when valid, 3 when not.
 import type { Command } from "commander";
-import { checkIds } from "../checks/index.js";
-import { loadSpec } from "../spec/loader.js";
+import { CHECK_IDS } from "../checks/ids.js";
 import { displayPath, SpecError } from "../spec/problems.js";
 import type { Spec } from "../spec/schema.js";
 import type { CliIO } from "./io.js";
@@ -15,8 +14,9 @@ export async function validateCommand(
   specPath: string,
   io: CliIO,
   env: NodeJS.ProcessEnv = process.env,
-  knownCheckIds: readonly string[] = checkIds(),
+  knownCheckIds: readonly string[] = CHECK_IDS,
 ): Promise<number> {
+  const { loadSpec } = await import("../spec/loader.js");
   try {
     const { spec, path } = await loadSpec(specPath, { env, checkIds: knownCheckIds });
     io.out(`${terminalText(displayPath(path))} is valid: ${summary(spec)}`);

@@ -2,7 +2,7 @@
 // Exit codes: 0 valid, 2 invalid, 3 usage error (a file that does not exist, a key that is not an Ed25519 key),
 // 5 valid but its verdict is below --require (a genuine NOT READY certificate must not pass a CI gate).
 import type { Command } from "commander";
-import { type VerifyOptions, type VerifyResult, verifyCertificate } from "../attest/verify.js";
+import type { VerifyOptions, VerifyResult } from "../attest/verify.js";
 import { type CliIO, UserError } from "./io.js";
 
 export interface VerifyCommandOptions {
@@ -61,6 +61,7 @@ export async function verifyCommand(cert: string, options: VerifyCommandOptions,
   if (options.now) verifyOptions.now = options.now;
   if (options.cwd) verifyOptions.cwd = options.cwd;
 
+  const { verifyCertificate } = await import("../attest/verify.js");
   let result: VerifyResult;
   try {
     result = await verifyCertificate(verifyOptions);

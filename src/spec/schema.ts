@@ -263,6 +263,23 @@ const performance = z.strictObject({
   endurance: z.strictObject({ duration: duration(), maxMemoryGrowth: size() }).optional(),
   /** capacityFound's search: length of the closed-model burst and of each open-model step. */
   capacity: z.strictObject({ burst: duration().default(3_000), step: duration().default(5_000) }).optional(),
+  /** Every load run split over `gauntlet worker` processes that reach this Redis, instead of this machine's threads. */
+  distributed: z
+    .strictObject({
+      redis: url(["redis", "rediss"], "redis://127.0.0.1:6379", "^rediss?://\\S+$"),
+      workers: z.number().int().min(1),
+      /** The workers' --redis-prefix (default gauntlet:load). */
+      prefix: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9][A-Za-z0-9:._-]{0,99}$/,
+          "use letters, digits, ':', '.', '_' or '-', e.g. gauntlet:load",
+        )
+        .optional(),
+      /** How long a run waits for enough live workers (default 30s). */
+      wait: duration().optional(),
+    })
+    .optional(),
 });
 
 const promLabels = z.record(

@@ -2,6 +2,7 @@
 // whole run, and an optional stop when a threshold marked abortOnFail fails.
 
 import type { SecretSink } from "../../secrets/redactor.js";
+import type { DistributedLoad, runDistributedStage } from "./distributed/coordinator.js";
 import { createHistogram, type Histogram, type LatencySummary, summarize } from "./histogram.js";
 import type { StagePlan } from "./loadLoop.js";
 import { buildMix, type LoadRequest, parseEndpoint } from "./requests.js";
@@ -37,6 +38,8 @@ export interface LoadRunOptions {
   secrets: SecretSink;
   signal?: AbortSignal;
   rejectUnauthorized?: boolean;
+  /** Each stage over this many `gauntlet worker` processes reached through Redis, instead of this process's threads. */
+  distributed?: DistributedLoad;
   onStageStart?: (stage: StageSpec, index: number) => void;
   onSecond?: (stage: StageSpec, point: TimelinePoint) => void;
 }
@@ -76,6 +79,13 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const thresholds: Threshold[] = parseThresholds(options.thresholds ?? []);
   const endpoint = parseEndpoint(options.url, options.secrets);
   const mix = buildMix(endpoint, options.requests ?? [], options.env ?? process.env, options.secrets);
+  // Loaded only for a distributed run: the coordinator brings ioredis.
+  let distributed: { load: DistributedLoad; run: typeof runDistributedStage } | undefined;
+  if (options.distributed) {
+    options.secrets.addFromUrl(options.distributed.redis);
+    const { runDistributedStage } = await import("./distributed/coordinator.js");
+    distributed = { load: options.distributed, run: runDistributedStage };
+  }
   const stages: StageOutcome[] = [];
   let previous: StageSpec | undefined;
   let abortedBy: string | undefined;
@@ -97,15 +107,17 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
         ...(previous.rate !== undefined ? { rate: previous.rate } : {}),
       };
     }
-    const result = await runStage({
+    const stageOptions = {
       endpoint,
       mix,
       plan,
-      workers: options.workers ?? 1,
       signal: options.signal,
       rejectUnauthorized: options.rejectUnauthorized ?? true,
-      onSecond: (point) => options.onSecond?.(spec, point),
-    });
+      onSecond: (point: TimelinePoint) => options.onSecond?.(spec, point),
+    };
+    const result = distributed
+      ? await distributed.run({ ...stageOptions, distributed: distributed.load })
+      : await runStage({ ...stageOptions, workers: options.workers ?? 1 });
     const outcome: StageOutcome = {
       ...result,
       thresholds: evaluateThresholds(thresholds, subjectOf(result)),

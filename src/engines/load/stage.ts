@@ -63,6 +63,35 @@ export interface StageResult {
   dropped: number;
   unfinished: number;
   aborted: boolean;
+  /** A distributed run (runDistributedStage): each worker process's own figures, in the order of its segment. */
+  perWorker?: WorkerFigures[];
+}
+
+/** One worker process's share of a distributed stage; latencies in ms. */
+export interface WorkerFigures {
+  name: string;
+  connections: number;
+  /** Open model: its share of the arrival rate. */
+  rate?: number;
+  requests: number;
+  rps: number;
+  bytes: number;
+  /** Non-2xx answers and connection errors. */
+  errors: number;
+  errorRate: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  durationMs: number;
+  dropped: number;
+  queued: number;
+  /** Per-second snapshots received from it. */
+  snapshots: number;
+  /** Its clock minus Redis' (ms), measured as it took its segment; the start was corrected by it. */
+  clockSkewMs: number;
+  /** The round trip of that measurement: the skew is known to within half of it. */
+  rttMs: number;
 }
 
 export interface StageOptions {

@@ -97,6 +97,7 @@ export function runWithContext(
   return withStoppableLoad(ctx, "stop load generation", (signal) =>
     runLoad({
       ...options,
+      ...distributedOf(ctx),
       secrets: ctx.secrets,
       signal,
       onStageStart: (stage) =>
@@ -105,6 +106,20 @@ export function runWithContext(
         ),
     }),
   );
+}
+
+/** performance.distributed as runLoad takes it: every load run of the assessment over the spec's workers. */
+function distributedOf(ctx: CheckContext): Pick<LoadRunOptions, "distributed"> {
+  const d = ctx.spec.performance?.distributed;
+  if (!d) return {};
+  return {
+    distributed: {
+      redis: d.redis,
+      workers: d.workers,
+      ...(d.prefix !== undefined ? { prefix: d.prefix } : {}),
+      ...(d.wait !== undefined ? { waitMs: d.wait } : {}),
+    },
+  };
 }
 
 /** Runs `generate` with a signal that follows the check's and is aborted by a rollback on every exit path. */
